@@ -1,0 +1,66 @@
+"""Every error microtape raises, in one tree.
+
+Each error is a :class:`MicrotapeError` and also the built-in exception a Python
+programmer would expect, so ``except ValueError`` keeps working::
+
+    Exception
+    └── MicrotapeError
+        ├── TapeError            (RuntimeError)   a tape used the wrong way
+        ├── ArgumentTypeError    (TypeError)      a value of the wrong type
+        ├── DomainError          (ValueError)     a number outside an op's domain
+        ├── OpDefinitionError    (ValueError)     an Op that cannot be built
+        ├── OpConflictError      (ValueError)     two ops want one name
+        └── UnknownOpError       (LookupError)    no op has that name
+
+    Warning
+    └── PluginWarning            (UserWarning)    a plugin could not be loaded
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArgumentTypeError",
+    "DomainError",
+    "MicrotapeError",
+    "OpConflictError",
+    "OpDefinitionError",
+    "PluginWarning",
+    "TapeError",
+    "UnknownOpError",
+]
+
+
+class MicrotapeError(Exception):
+    """The root of every error microtape raises."""
+
+
+class TapeError(MicrotapeError, RuntimeError):
+    """A tape was used in a way its state does not allow.
+
+    For example a second ``gradient()`` on a non-persistent tape, any use after
+    ``release()``, or ``gradient()`` on a non-persistent tape inside its own block.
+    """
+
+
+class ArgumentTypeError(MicrotapeError, TypeError):
+    """An argument has a type microtape cannot use (a str where a number belongs)."""
+
+
+class DomainError(MicrotapeError, ValueError):
+    """A number is outside the domain of an op, such as ``log(-1.0)`` or ``x / 0``."""
+
+
+class OpDefinitionError(MicrotapeError, ValueError):
+    """An :class:`~microtape.Op` definition is invalid (bad name, arity, parts)."""
+
+
+class OpConflictError(MicrotapeError, ValueError):
+    """An op name is already taken, or claimed by two plugins at once."""
+
+
+class UnknownOpError(MicrotapeError, LookupError):
+    """No op is registered under the requested name."""
+
+
+class PluginWarning(UserWarning):
+    """A plugin's ops could not be loaded; the rest of microtape keeps working."""

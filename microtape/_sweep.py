@@ -1,0 +1,90 @@
+"""The two reverse sweeps over a tape's records: one on floats, one on Values.
+
+Both walk the records from last to first, which is a valid reverse topological
+order because an op is recorded after its inputs exist: by the time the sweep
+reaches a record, every later use of its output has already sent its gradient. No
+recursion, no visited set, no topological sort: a graph a million ops deep costs a
+loop of a million steps.
+
+Gradients live in a dict keyed by the Value object (identity hash, kept alive by
+the dict for the length of the sweep), never in a slot on the Value: two sweeps,
+threads or gradient calls cannot see each other's numbers, and ids cannot be
+reused under them.
+
+- :func:`float_sweep` runs when no tape is recording: the partials were stored as
+  floats when each op ran, so the chain rule is two multiplications and two dict
+  updates per record, with no function call.
+- :func:`value_sweep` runs when some tape is recording (nested tapes, or a
+  persistent tape asking inside its own block). It calls each op's derivative rules
+  on the recorded Values, so every product and sum of the chain rule is itself an
+  op recorded on the outer tapes: differentiating the result again gives the second
+  derivative. Rules are the same table entries as in the float path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Union
+
+from ._record import Record
+from ._value import Value
+
+__all__ = ["Gradient", "float_sweep", "value_sweep"]
+
+Gradient = Union[Value, float]
+
+
+def float_sweep(records: Sequence[Record], seeds: dict[Value, float]) -> dict[Value, float]:
+    """Back-propagate float seeds through ``records``; return each reached Value's gradient.
+
+    A Value is in the result exactly when the target depends on it through the
+    records (its gradient may still be 0.0, for example past a relu that was off).
+    """
+    grads = seeds
+    get = grads.get
+    for out, a, da, b, db, _ in reversed(records):
+        g = get(out)
+        if g is None:  # the target does not depend on this op
+            continue
+        if da is not None:  # None: `a` is a constant
+            prev = get(a)  # type: ignore[arg-type]
+            grads[a] = g * da if prev is None else prev + g * da  # type: ignore[index]
+        if db is not None:
+            prev = get(b)  # type: ignore[arg-type]
+            grads[b] = g * db if prev is None else prev + g * db  # type: ignore[index]
+    return grads
+
+
+def value_sweep(
+    records: Sequence[Record], count: int, seeds: dict[Value, Gradient]
+) -> dict[Value, Gradient]:
+    """Back-propagate through the first ``count`` records, recording the arithmetic.
+
+    ``count`` is fixed before the sweep starts: when this tape is itself recording,
+    the sweep's own ops are appended to ``records`` while it runs, and must not be
+    visited.
+    """
+    grads = seeds
+    get = grads.get
+    for i in range(count - 1, -1, -1):
+        out, a, da, b, db, op = records[i]
+        g = get(out)
+        if g is None:
+            continue
+        args = (a,) if op.arity == 1 else (a, b)
+        if da is not None:
+            _accumulate(grads, a, g, op.derivatives[0](*args))  # type: ignore[arg-type]
+        if db is not None:
+            _accumulate(grads, b, g, op.derivatives[1](*args))  # type: ignore[arg-type]
+    return grads
+
+
+def _accumulate(grads: dict[Value, Gradient], arg: Value, g: Gradient, partial: Gradient) -> None:
+    # Skip multiplications by exactly 1 or -1 (add, sub, neg): the recorded graph of a
+    # higher-order gradient stays about as small as the original.
+    if type(partial) is float and (partial == 1.0 or partial == -1.0):
+        contribution: Gradient = g if partial == 1.0 else -g
+    else:
+        contribution = g * partial
+    prev = grads.get(arg)
+    grads[arg] = contribution if prev is None else prev + contribution

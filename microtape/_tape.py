@@ -1,0 +1,511 @@
+"""``GradientTape``: records the ops run inside its ``with`` block, then differentiates them.
+
+Why a tape at all: a Value does not remember how it was computed. Only while a tape
+is recording is each op written down (output, inputs, local partials), and only
+what is written down can be differentiated. A loss computed outside every tape has
+no record, so its gradient is ``None``, exactly as in TensorFlow.
+
+What ``persistent`` costs: a non-persistent tape frees its records as soon as its
+one ``gradient()`` (or ``jacobian()``) call returns. A persistent tape keeps them,
+and with them every intermediate Value of the computation, until ``release()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import Token
+from types import TracebackType
+from typing import Final, Literal, TypeVar, Union, final, overload
+
+from ._context import RECORDING, Sink
+from ._errors import ArgumentTypeError, TapeError
+from ._nest import flatten
+from ._record import Record
+from ._sweep import Gradient, float_sweep, value_sweep
+from ._value import Value, as_number
+
+__all__ = ["GradientTape", "UnconnectedGradients"]
+
+UnconnectedGradients = Literal["none", "zero"]
+"""What ``gradient`` returns for a source the target does not depend on."""
+
+_MODES: Final = ("none", "zero")
+
+K = TypeVar("K")
+
+Target = Union[Value, None, Sequence[Value | None]]
+"""What ``gradient`` differentiates: a Value, or a list of Values (their sum)."""
+
+NestedGradient = Union[Value, None, Sequence["NestedGradient"], Mapping[object, "NestedGradient"]]
+"""The same nesting, with a gradient (or None) in place of each Value."""
+
+_FRESH, _RECORDING_STATE, _EXITED, _USED, _RELEASED = (
+    "fresh",
+    "recording",
+    "exited",
+    "used",
+    "released",
+)
+
+
+class _WatchFilter:
+    """The sink of a tape with ``watch_accessed_variables=False``.
+
+    It records an op only if one of its inputs is connected: watched, or the output of
+    an op it recorded. That output becomes connected in turn.
+    """
+
+    __slots__ = ("connected", "records")
+
+    def __init__(self, records: list[Record], connected: set[Value]) -> None:
+        self.records = records
+        self.connected = connected
+
+    def append(self, record: Record, /) -> None:
+        connected = self.connected
+        if record[1] in connected or record[3] in connected:
+            connected.add(record[0])
+            self.records.append(record)
+
+
+@final
+class GradientTape:
+    """Records operations on Values for automatic differentiation.
+
+    Args:
+        persistent: allow any number of ``gradient``/``jacobian`` calls until
+            ``release()``. A non-persistent tape (the default) frees its records
+            after its first call, so it holds memory for no longer than needed.
+        watch_accessed_variables: if True, every Value an op reads while the tape
+            records is watched. If False, only Values passed to ``watch()`` (and what
+            is computed from them) are differentiable.
+
+    Example:
+        >>> import microtape as mt
+        >>> x = mt.Value(3.0)
+        >>> with mt.GradientTape() as tape:
+        ...     y = x * x + mt.sin(x)
+        >>> round(tape.gradient(y, x).data, 6)   # 2*3 + cos(3)
+        5.010008
+    """
+
+    __slots__ = (
+        "_explicit",
+        "_records",
+        "_sink",
+        "_state",
+        "_token",
+        "persistent",
+        "watch_accessed_variables",
+    )
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        if not isinstance(persistent, bool):
+            raise ArgumentTypeError(f"GradientTape: persistent must be a bool, got {persistent!r}")
+        if not isinstance(watch_accessed_variables, bool):
+            raise ArgumentTypeError(
+                "GradientTape: watch_accessed_variables must be a bool, "
+                f"got {watch_accessed_variables!r}"
+            )
+        self.persistent: Final = persistent
+        self.watch_accessed_variables: Final = watch_accessed_variables
+        self._records: list[Record] | None = []
+        # Explicitly watched Values, with the number of records at the time of the watch
+        # (for watched()'s order). A dict: identity-keyed, insertion-ordered, no duplicates.
+        self._explicit: dict[Value, int] = {}
+        self._sink: Sink | None = None
+        self._token: Token[tuple[Sink, ...]] | None = None
+        self._state = _FRESH
+
+    # ---- recording -----------------------------------------------------------------------
+
+    def __enter__(self) -> GradientTape:
+        if self._state == _RECORDING_STATE:
+            raise TapeError(
+                "GradientTape: this tape is already recording; a tape cannot be entered "
+                "again inside its own with block"
+            )
+        self._check_alive("enter")
+        records = self._records
+        assert records is not None
+        if self.watch_accessed_variables:
+            self._sink = records
+        else:
+            self._sink = _WatchFilter(records, self._connected())
+        self._token = RECORDING.set((*RECORDING.get(), self._sink))
+        self._state = _RECORDING_STATE
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._token is not None
+        RECORDING.reset(self._token)
+        self._token = None
+        if self._state == _RECORDING_STATE:
+            self._state = _EXITED
+        # Detach: a task or thread that copied this context inside the block keeps the
+        # old sink; whatever it appends after the block is not this tape's business.
+        if self._records is not None:
+            self._records = list(self._records)
+        self._sink = None
+
+    def watch(self, *values: Value) -> None:
+        """Watch ``values``: make them differentiable sources on this tape.
+
+        Needed only with ``watch_accessed_variables=False``; harmless otherwise.
+
+        Raises:
+            ArgumentTypeError: if an argument is not a Value.
+            TapeError: if the tape was released or used up.
+        """
+        self._check_alive("watch")
+        records = self._records
+        assert records is not None
+        for i, v in enumerate(values):
+            if type(v) is not Value:
+                raise ArgumentTypeError(
+                    f"watch: argument {i} must be a Value, got {type(v).__name__} {v!r}"
+                )
+        for v in values:
+            self._explicit.setdefault(v, len(records))
+            if isinstance(self._sink, _WatchFilter):
+                self._sink.connected.add(v)
+
+    def watched(self) -> list[Value]:
+        """The watched Values, in the order they were first watched.
+
+        With ``watch_accessed_variables=True`` these are the Values passed to
+        ``watch()`` and every Value read by a recorded op that was not itself computed
+        on this tape (the leaves, like TensorFlow's accessed variables).
+        """
+        self._check_alive("watched")
+        records = self._records
+        assert records is not None
+        explicit = sorted(self._explicit.items(), key=lambda item: item[1])
+        seen: dict[Value, None] = {}
+        produced: set[Value] = set()
+        e = 0
+        for i, (out, a, _, b, _, _) in enumerate(records):
+            while e < len(explicit) and explicit[e][1] <= i:
+                seen.setdefault(explicit[e][0])
+                e += 1
+            if self.watch_accessed_variables:
+                for arg in (a, b):
+                    if type(arg) is Value and arg not in produced:
+                        seen.setdefault(arg)
+            produced.add(out)
+        for v, _ in explicit[e:]:
+            seen.setdefault(v)
+        return list(seen)
+
+    @contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """A block in which this tape records nothing (other tapes still record).
+
+        Raises:
+            TapeError: if the tape is not recording.
+
+        Example:
+            >>> import microtape as mt
+            >>> x = mt.Value(2.0)
+            >>> with mt.GradientTape() as tape:
+            ...     with tape.stop_recording():
+            ...         y = x * x          # not recorded: y is a constant to the tape
+            ...     z = y * x
+            >>> tape.gradient(z, x)        # y.data, not 3 * x**2
+            Value(4.0)
+        """
+        if self._state != _RECORDING_STATE:
+            raise TapeError(
+                "stop_recording: the tape is not recording (use it inside `with tape:`)"
+            )
+        sink = self._sink
+        token = RECORDING.set(tuple(s for s in RECORDING.get() if s is not sink))
+        try:
+            yield
+        finally:
+            RECORDING.reset(token)
+
+    def reset(self) -> None:
+        """Forget everything recorded and watched so far; a recording tape keeps recording.
+
+        Raises:
+            TapeError: if the tape was released.
+        """
+        if self._state == _RELEASED:
+            raise TapeError("reset: the tape was released; create a new GradientTape")
+        if self._records is None:  # a used non-persistent tape becomes a fresh one
+            self._records = []
+            self._state = _EXITED
+        else:
+            self._records.clear()  # in place: the recording context holds this list
+        self._explicit.clear()
+        if isinstance(self._sink, _WatchFilter):
+            self._sink.connected.clear()
+
+    def release(self) -> None:
+        """Free the records and everything they keep alive; later use raises TapeError.
+
+        Raises:
+            TapeError: if called inside the tape's own ``with`` block.
+        """
+        if self._state == _RECORDING_STATE:
+            raise TapeError("release: the tape is still recording; call release() after its block")
+        self._free(_RELEASED)
+
+    def _free(self, state: str) -> None:
+        self._records = None
+        self._explicit = {}
+        self._sink = None
+        self._state = state
+
+    def _check_alive(self, what: str) -> None:
+        if self._state == _RELEASED:
+            raise TapeError(
+                f"{what}: the tape was released and holds nothing any more; "
+                "create a new GradientTape"
+            )
+        if self._state == _USED:
+            raise TapeError(
+                f"{what}: this tape was non-persistent and is used up: its one gradient() or "
+                "jacobian() call already freed it. Record again on a new tape, or create it "
+                "with GradientTape(persistent=True) to ask for several gradients"
+            )
+
+    def _check_can_differentiate(self, what: str) -> None:
+        self._check_alive(what)
+        if self._state == _RECORDING_STATE and not self.persistent:
+            raise TapeError(
+                f"{what}: called inside the with block of a non-persistent tape. Call it after "
+                "the block ends (dedent it), or use GradientTape(persistent=True) to differentiate "
+                "inside the block (the gradient's own ops are then recorded on the tape)"
+            )
+
+    # ---- differentiation -------------------------------------------------------------------
+
+    # The overloads give each common shape of `sources` its own result type, and a
+    # non-optional one when unconnected_gradients="zero" guarantees a Value everywhere.
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: Value,
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> Value: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: Value,
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> Value | None: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: list[Value],
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> list[Value]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: list[Value],
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[Value | None]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: tuple[Value, ...],
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> tuple[Value, ...]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: tuple[Value, ...],
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> tuple[Value | None, ...]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: dict[K, Value],
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> dict[K, Value]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: dict[K, Value],
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> dict[K, Value | None]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: object,
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> NestedGradient: ...
+    def gradient(
+        self,
+        target: Target,
+        sources: object,
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> object:
+        """The gradient of ``target`` with respect to each of ``sources``.
+
+        Args:
+            target: a Value, or a list or tuple of Values whose sum is differentiated.
+                ``None`` (an unconnected gradient, differentiated again) contributes
+                nothing.
+            sources: a Value, or any nesting of lists, tuples and dicts of Values.
+            output_gradients: the upstream gradient of the target, a number or a Value
+                (or a structure of them matching ``target``). Default 1.0.
+            unconnected_gradients: ``"none"`` gives None for a source the target does
+                not depend on through recorded ops; ``"zero"`` gives ``Value(0.0)``.
+
+        Returns:
+            The gradients, in the structure of ``sources``.
+
+        Raises:
+            TapeError: on a used-up non-persistent tape, a released tape, or a
+                non-persistent tape inside its own block.
+            ArgumentTypeError: if the target or a source is not a Value.
+            ValueError: if ``output_gradients`` does not match ``target``, or the
+                ``unconnected_gradients`` mode is unknown.
+        """
+        self._check_can_differentiate("gradient")
+        mode = _mode(unconnected_gradients)
+        seeds = _seeds(target, output_gradients)
+        leaves, rebuild = flatten(sources, "sources")
+        result = self._differentiate(seeds, leaves, mode)
+        if not self.persistent:
+            self._free(_USED)
+        return rebuild(result)
+
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: object,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[NestedGradient]:
+        """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
+
+        On a non-persistent tape this is its one allowed call.
+
+        Raises:
+            ArgumentTypeError: if ``targets`` is not a sequence of Values.
+        """
+        self._check_can_differentiate("jacobian")
+        mode = _mode(unconnected_gradients)
+        given: object = targets
+        if not isinstance(given, (list, tuple)):
+            raise ArgumentTypeError(
+                f"jacobian: targets must be a list or tuple of Values, got {type(given).__name__}"
+            )
+        seeds = [_seeds(t, None) for t in targets]
+        leaves, rebuild = flatten(sources, "sources")
+        rows = [rebuild(self._differentiate(s, leaves, mode)) for s in seeds]
+        if not self.persistent:
+            self._free(_USED)
+        return rows  # type: ignore[return-value]
+
+    def _differentiate(
+        self, seeds: dict[Value, Gradient], sources: list[Value], mode: str
+    ) -> list[Value | None]:
+        records = self._records
+        assert records is not None
+        grads: Mapping[Value, Gradient]
+        if RECORDING.get():
+            grads = value_sweep(records, len(records), seeds)
+        else:
+            grads = float_sweep(records, {t: float(s) for t, s in seeds.items()})
+        connected = None if self.watch_accessed_variables else self._connected()
+        results: list[Value | None] = []
+        for source in sources:
+            g = grads.get(source)
+            if g is None or (connected is not None and source not in connected):
+                results.append(Value(0.0) if mode == "zero" else None)
+            elif type(g) is Value:
+                results.append(g)
+            else:
+                results.append(Value(g))
+        return results
+
+    def _connected(self) -> set[Value]:
+        """With watch_accessed_variables=False: watched Values and what was computed from them."""
+        records = self._records
+        assert records is not None
+        connected = set(self._explicit)
+        connected.update(rec[0] for rec in records)
+        return connected
+
+    def __repr__(self) -> str:
+        n = len(self._records) if self._records is not None else 0
+        flags = "persistent" if self.persistent else "non-persistent"
+        return f"<GradientTape {flags}, {self._state}, {n} records>"
+
+
+def _mode(mode: object) -> str:
+    if mode not in _MODES:
+        raise ValueError(
+            f"gradient: unconnected_gradients must be one of {', '.join(map(repr, _MODES))}, "
+            f"got {mode!r}"
+        )
+    return mode
+
+
+def _seeds(target: object, output_gradients: object) -> dict[Value, Gradient]:
+    targets, _ = flatten(target, "target", allow_none=True)
+    if output_gradients is None:
+        upstream: list[object] = [1.0] * len(targets)
+    else:
+        try:
+            upstream = list(_flatten_numbers(output_gradients))
+        except ArgumentTypeError as exc:
+            raise ArgumentTypeError(f"gradient: output_gradients: {exc}") from None
+        if len(upstream) != len(targets):
+            raise ValueError(
+                f"gradient: output_gradients has {len(upstream)} entr"
+                f"{'y' if len(upstream) == 1 else 'ies'} but target has {len(targets)} "
+                "Value(s); give one upstream gradient per target Value, in the same structure"
+            )
+    seeds: dict[Value, Gradient] = {}
+    for t, u in zip(targets, upstream, strict=True):
+        seed: Gradient = u if type(u) is Value else as_number("gradient", "output_gradients", u)
+        prev = seeds.get(t)
+        seeds[t] = seed if prev is None else prev + seed
+    return seeds
+
+
+def _flatten_numbers(structure: object) -> Iterator[object]:
+    stack = [structure]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, (list, tuple)):
+            stack.extend(reversed(node))
+        else:
+            yield node

@@ -1,0 +1,299 @@
+"""``Value``: one float whose arithmetic is recorded by the tapes that are recording.
+
+A Value knows only its number. It does not point to the Values it was computed from
+(micrograd's ``_prev``) and has no ``grad`` slot: the graph lives on the tapes, and
+gradients are returned by ``tape.gradient`` without touching shared state. So a
+Value is small (two slots), holds no graph alive, and two tapes, threads or
+gradient calls never interfere through it.
+
+The arithmetic dunders are the hot path. Each one computes its result, and only if
+some tape is recording (one context-variable read) builds one record with its local
+partials as floats and appends it to each recording tape. They are specialised by
+hand for speed, but the ops they record are the ``add``, ``sub``, ``mul``, ``div``,
+``pow``, ``neg`` and ``abs`` of the built-in table, whose rules serve the
+higher-order sweep and which the sympy oracle checks against these dunders.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final, SupportsFloat, final
+
+from ._context import RECORDING
+from ._errors import ArgumentTypeError
+
+if TYPE_CHECKING:
+    from ._record import Record
+
+__all__ = ["Value", "as_number"]
+
+_recording = RECORDING.get
+
+
+def as_number(op: str, arg: str, x: object) -> float:
+    """Return ``x`` as a float if it is a real number (not a bool), else raise.
+
+    Raises:
+        ArgumentTypeError: naming ``op``, the argument and the offending value.
+    """
+    c = _constant(x)
+    if c is not None:
+        return c
+    if isinstance(x, bool):
+        raise ArgumentTypeError(
+            f"{op}: {arg}={x!r} is a bool; microtape takes real numbers only, "
+            f"so write {float(x)!r} if you mean the number"
+        )
+    raise ArgumentTypeError(
+        f"{op}: {arg} must be a Value or a real number (int or float), "
+        f"got {type(x).__name__} {_short_repr(x)}"
+    )
+
+
+def _short_repr(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _constant(x: object) -> float | None:
+    """``x`` as a float if it can be a constant operand, else None (NotImplemented)."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return float(x)
+    return None
+
+
+@final
+class Value:
+    """A float whose arithmetic is recorded by every tape that is recording.
+
+    Args:
+        data: the number; an int, a float, or any object with ``__float__``
+            (such as ``numpy.float32``). A bool, str, complex or None is refused.
+
+    Raises:
+        ArgumentTypeError: for anything that is not a real number.
+
+    Example:
+        >>> import microtape as mt
+        >>> x = mt.Value(3.0)
+        >>> with mt.GradientTape() as tape:
+        ...     y = x * x + 1
+        >>> tape.gradient(y, x)
+        Value(6.0)
+    """
+
+    __slots__ = ("__weakref__", "_data")
+
+    _data: float
+
+    def __init__(self, data: SupportsFloat) -> None:
+        if type(data) is float:
+            self._data = data
+        else:
+            self._data = _to_float(data)
+
+    # ---- the number ---------------------------------------------------------------------
+
+    @property
+    def data(self) -> float:
+        """The float this Value holds. Assigning it changes the Value in place."""
+        return self._data
+
+    @data.setter
+    def data(self, new: SupportsFloat) -> None:
+        self._data = _to_float(new)
+
+    def __float__(self) -> float:
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"Value({self._data!r})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self._data, spec) if spec else repr(self)
+
+    def __bool__(self) -> bool:
+        return self._data != 0.0
+
+    # Order compares the numbers; == and hash stay identity-based (inherited from
+    # object) so that Values can be dict keys and set members, as the tape needs.
+    def __lt__(self, other: Value | float) -> bool:
+        return self._data < _operand_float(other)
+
+    def __le__(self, other: Value | float) -> bool:
+        return self._data <= _operand_float(other)
+
+    def __gt__(self, other: Value | float) -> bool:
+        return self._data > _operand_float(other)
+
+    def __ge__(self, other: Value | float) -> bool:
+        return self._data >= _operand_float(other)
+
+    # ---- recorded arithmetic (the hot path) -------------------------------------------------
+    # Shape of every binary dunder: compute, then `if sinks:` build one record and append
+    # it to each recording tape. Nothing else happens when no tape is recording.
+
+    def __add__(self, other: Value | float) -> Value:
+        out = _new(Value)
+        if type(other) is Value:
+            out._data = self._data + other._data
+            rec: Record = (out, self, 1.0, other, 1.0, _ADD)
+        else:
+            c = _constant(other) if type(other) is not float else other
+            if c is None:
+                return NotImplemented
+            out._data = self._data + c
+            rec = (out, self, 1.0, other, None, _ADD)
+        sinks = _recording()
+        if sinks:
+            for sink in sinks:
+                sink.append(rec)
+        return out
+
+    def __radd__(self, other: float) -> Value:
+        c = _constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out = _new(Value)
+        out._data = c + self._data
+        sinks = _recording()
+        if sinks:
+            rec: Record = (out, other, None, self, 1.0, _ADD)
+            for sink in sinks:
+                sink.append(rec)
+        return out
+
+    def __sub__(self, other: Value | float) -> Value:
+        out = _new(Value)
+        if type(other) is Value:
+            out._data = self._data - other._data
+            rec: Record = (out, self, 1.0, other, -1.0, _SUB)
+        else:
+            c = _constant(other) if type(other) is not float else other
+            if c is None:
+                return NotImplemented
+            out._data = self._data - c
+            rec = (out, self, 1.0, other, None, _SUB)
+        sinks = _recording()
+        if sinks:
+            for sink in sinks:
+                sink.append(rec)
+        return out
+
+    def __rsub__(self, other: float) -> Value:
+        c = _constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out = _new(Value)
+        out._data = c - self._data
+        sinks = _recording()
+        if sinks:
+            rec: Record = (out, other, None, self, -1.0, _SUB)
+            for sink in sinks:
+                sink.append(rec)
+        return out
+
+    def __mul__(self, other: Value | float) -> Value:
+        out = _new(Value)
+        a = self._data
+        if type(other) is Value:
+            b = other._data
+            out._data = a * b
+            rec: Record = (out, self, b, other, a, _MUL)
+        else:
+            c = _constant(other) if type(other) is not float else other
+            if c is None:
+                return NotImplemented
+            out._data = a * c
+            rec = (out, self, c, other, None, _MUL)
+        sinks = _recording()
+        if sinks:
+            for sink in sinks:
+                sink.append(rec)
+        return out
+
+    def __rmul__(self, other: float) -> Value:
+        c = _constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out = _new(Value)
+        out._data = c * self._data
+        sinks = _recording()
+        if sinks:
+            rec: Record = (out, other, None, self, c, _MUL)
+            for sink in sinks:
+                sink.append(rec)
+        return out
+
+    def __truediv__(self, other: Value | float) -> Value:
+        return _DIV(self, other)
+
+    def __rtruediv__(self, other: float) -> Value:
+        if _constant(other) is None:
+            return NotImplemented
+        return _DIV(other, self)
+
+    def __pow__(self, other: Value | float) -> Value:
+        if type(other) is not Value and _constant(other) is None:
+            return NotImplemented
+        return _POW(self, other)
+
+    def __rpow__(self, other: float) -> Value:
+        if _constant(other) is None:
+            return NotImplemented
+        return _POW(other, self)
+
+    def __neg__(self) -> Value:
+        out = _new(Value)
+        out._data = -self._data
+        sinks = _recording()
+        if sinks:
+            rec: Record = (out, self, -1.0, None, None, _NEG)
+            for sink in sinks:
+                sink.append(rec)
+        return out
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _ABS(self)
+
+
+_new: Final = object.__new__
+
+
+def _to_float(data: object) -> float:
+    if isinstance(data, Value):
+        raise ArgumentTypeError(
+            f"Value: data is already a Value ({data!r}); pass data.data to make an "
+            "independent copy of its number"
+        )
+    if isinstance(data, (bool, complex, str, bytes)) or not hasattr(data, "__float__"):
+        raise ArgumentTypeError(
+            f"Value: data must be a real number (int, float, or an object with __float__), "
+            f"got {type(data).__name__} {_short_repr(data)}"
+            + (f"; write {float(data)!r} if you mean the number" if isinstance(data, bool) else "")
+        )
+    return float(data)
+
+
+def _operand_float(other: object) -> float:
+    if type(other) is Value:
+        return other._data
+    c = _constant(other)
+    if c is None:
+        raise ArgumentTypeError(
+            f"compare: cannot order a Value and a {type(other).__name__} {_short_repr(other)}"
+        )
+    return c
+
+
+# The ops the dunders record. The table imports Value, so it is imported last; by then
+# Value exists, and the dunders look these names up when they run, not before.
+from ._builtins import abs_ as _ABS  # noqa: E402
+from ._builtins import add as _ADD  # noqa: E402
+from ._builtins import div as _DIV  # noqa: E402
+from ._builtins import mul as _MUL  # noqa: E402
+from ._builtins import neg as _NEG  # noqa: E402
+from ._builtins import pow_ as _POW  # noqa: E402
+from ._builtins import sub as _SUB  # noqa: E402

@@ -1,0 +1,445 @@
+"""Prove an op's derivatives right: ``check_op`` compares it with sympy on drawn points.
+
+This is the check microtape runs on its own ops, offered to plugin authors::
+
+    from microtape.testing import check_op
+
+    def test_sinh() -> None:
+        check_op(sinh)              # value, first and second partials, 100 points
+
+At each point hypothesis draws from the op's declared domain, ``check_op`` compares
+the value, every first partial (one tape) and every second partial (two nested
+tapes) with sympy's symbolic derivatives evaluated at 40 significant digits at the
+exact float point. Where sympy says the op or a derivative is not a finite real
+number, the op must raise :class:`~microtape.DomainError` instead (or, where
+sympy's formula is only indeterminate, return the one-sided limit sympy finds). An
+op without a sympy form is checked against central finite differences.
+
+Needs the ``testing`` extra (sympy and hypothesis): ``pip install 'microtape[testing]'``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+try:
+    import hypothesis
+    import sympy
+    from hypothesis import strategies as st
+except ImportError as _missing:  # pragma: no cover - exercised by a subprocess test
+    raise ImportError(
+        "microtape.testing needs sympy and hypothesis, which the core does not install; "
+        "install the 'testing' extra: pip install 'microtape[testing]'"
+    ) from _missing
+
+from ._errors import ArgumentTypeError, DomainError
+from ._op import Interval, Op
+from ._registry import origin
+from ._tape import GradientTape
+from ._value import Value
+
+__all__ = ["check_op", "check_op_at", "point_strategy"]
+
+DIGITS: Final = 40
+"""Significant digits sympy evaluates the expected values with."""
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """A value sympy gives at a point: a float (inf past the float range) or undefined."""
+
+    number: float | None  # None: not a finite real number there
+    expr: object = None  # the sympy expression, for limits at indeterminate points
+
+    @property
+    def defined(self) -> bool:
+        return self.number is not None
+
+
+class _Oracle:
+    """What an op's value and partials should be at a point."""
+
+    def value(self, point: Sequence[float]) -> _Expected:
+        raise NotImplementedError
+
+    def first(self, point: Sequence[float], i: int) -> _Expected:
+        raise NotImplementedError
+
+    def second(self, point: Sequence[float], i: int, j: int) -> _Expected:
+        raise NotImplementedError
+
+    def limits(self, expected: _Expected, point: Sequence[float]) -> list[float]:
+        """Candidate values at a point where ``expected`` is indeterminate."""
+        return []
+
+
+class _SympyOracle(_Oracle):
+    def __init__(self, op: Op) -> None:
+        assert op.sympy is not None
+        self.symbols = [sympy.Symbol(name, real=True) for name in op.arg_names]
+        self.expr = sympy.sympify(op.sympy(*self.symbols))
+        self.d1 = [sympy.diff(self.expr, s) for s in self.symbols]
+        self.d2 = [[sympy.diff(d, s) for s in self.symbols] for d in self.d1]
+
+    def _at(self, expr: object, point: Sequence[float]) -> _Expected:
+        subs = {s: sympy.Rational(p) for s, p in zip(self.symbols, point, strict=True)}
+        try:
+            result = sympy.sympify(expr).evalf(DIGITS, subs=subs)
+        except (ArithmeticError, ValueError, TypeError):
+            return _Expected(None, expr)
+        return _Expected(_real_number(result), expr)
+
+    def value(self, point: Sequence[float]) -> _Expected:
+        return self._at(self.expr, point)
+
+    def first(self, point: Sequence[float], i: int) -> _Expected:
+        return self._at(self.d1[i], point)
+
+    def second(self, point: Sequence[float], i: int, j: int) -> _Expected:
+        return self._at(self.d2[i][j], point)
+
+    def limits(self, expected: _Expected, point: Sequence[float]) -> list[float]:
+        # sympy's formula can be indeterminate where the derivative exists: d/dy 0**y is
+        # 0**y * log(0). Approach the point along each argument, from each side.
+        candidates: list[float] = []
+        expr = sympy.sympify(expected.expr)
+        for k, s in enumerate(self.symbols):
+            others = {
+                t: sympy.Rational(p)
+                for m, (t, p) in enumerate(zip(self.symbols, point, strict=True))
+                if m != k
+            }
+            along = expr.subs(others)
+            for side in ("+", "-"):
+                try:
+                    found = sympy.limit(along, s, sympy.Rational(point[k]), side)
+                except (NotImplementedError, ValueError, TypeError, ArithmeticError):
+                    continue
+                number = _real_number(sympy.sympify(found).evalf(DIGITS))
+                if number is not None and math.isfinite(number):
+                    candidates.append(number)
+        return candidates
+
+
+class _FiniteDifferenceOracle(_Oracle):
+    """For an op without a sympy form: central differences of the op itself."""
+
+    def __init__(self, op: Op) -> None:
+        self.op = op
+
+    def _f(self, point: Sequence[float]) -> float | None:
+        try:
+            return float(self.op(*point))
+        except DomainError:
+            return None
+
+    def _df(self, point: Sequence[float], i: int) -> float | None:
+        try:
+            return _first_partials(self.op, point)[i]
+        except DomainError:
+            return None
+
+    @staticmethod
+    def _central(
+        f: Callable[[Sequence[float]], float | None], point: Sequence[float], i: int
+    ) -> _Expected:
+        h = 1e-5 * max(1.0, abs(point[i]))
+        up, down = list(point), list(point)
+        up[i] += h
+        down[i] -= h
+        fu, fd = f(up), f(down)
+        if fu is None or fd is None or not (math.isfinite(fu) and math.isfinite(fd)):
+            return _Expected(None)
+        return _Expected((fu - fd) / (2 * h))
+
+    def value(self, point: Sequence[float]) -> _Expected:
+        return _Expected(self._f(point))
+
+    def first(self, point: Sequence[float], i: int) -> _Expected:
+        return self._central(self._f, point, i)
+
+    def second(self, point: Sequence[float], i: int, j: int) -> _Expected:
+        return self._central(lambda p: self._df(p, i), point, j)
+
+
+def _real_number(result: object) -> float | None:
+    """The float value of a sympy number, inf past the float range; None if not real."""
+    number = sympy.sympify(result)
+    if not number.is_number or number.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        return None
+    real, imag = number.as_real_imag()
+    if not sympy.sympify(imag).is_zero:
+        return None  # complex, however small: (-1e-6) ** 54.5 is not real, even if tiny
+    try:
+        return float(real)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---- running the op on the engine ---------------------------------------------------------
+
+
+def _first_partials(op: Op, point: Sequence[float]) -> list[float]:
+    values = [Value(p) for p in point]
+    with GradientTape() as tape:
+        out = op(*values)
+    grads = tape.gradient(out, values, unconnected_gradients="zero")
+    return [float(g) for g in grads if g is not None]
+
+
+@dataclass(frozen=True)
+class _Context:
+    op: Op
+    rtol: float
+    atol: float
+
+    def where(self, point: Sequence[float]) -> str:
+        return ", ".join(
+            f"{n}={float.hex(p)} ({p!r})" for n, p in zip(self.op.arg_names, point, strict=True)
+        )
+
+    def fail(self, what: str, point: Sequence[float], expected: object, actual: object) -> None:
+        lines = [
+            f"check_op: op {self.op.name!r} ({origin(self.op)}) is wrong: {what}",
+            f"  at        {self.where(point)}",
+            f"  expected  {expected!r}",
+            f"  actual    {actual!r}",
+        ]
+        if isinstance(expected, float) and isinstance(actual, float):
+            err = abs(actual - expected)
+            rel = err / abs(expected) if expected else math.inf
+            lines.append(
+                f"  abs error {err:.3g}, rel error {rel:.3g} "
+                f"(rtol={self.rtol:g}, atol={self.atol:g})"
+            )
+        raise AssertionError("\n".join(lines))
+
+    def close(self, actual: float, expected: float) -> bool:
+        if math.isinf(expected) or math.isinf(actual):
+            return actual == expected
+        return abs(actual - expected) <= self.atol + self.rtol * abs(expected)
+
+    def compare(
+        self, what: str, point: Sequence[float], oracle: _Oracle, expected: _Expected, actual: float
+    ) -> None:
+        if expected.number is not None:
+            if not self.close(actual, expected.number):
+                self.fail(what, point, expected.number, actual)
+            return
+        candidates = oracle.limits(expected, point)
+        if not any(self.close(actual, c) for c in candidates):
+            self.fail(
+                f"{what}: sympy says it is not a finite real number here (limits: "
+                f"{candidates or 'none'}), yet the op gave a number instead of raising "
+                "DomainError",
+                point,
+                "DomainError",
+                actual,
+            )
+
+
+def check_op_at(
+    op: Op, *point: float, order: int = 2, rtol: float = 1e-7, atol: float = 1e-10
+) -> None:
+    """Check ``op`` at one point (given as floats); see :func:`check_op`.
+
+    Raises:
+        AssertionError: on the first disagreement, with the point as ``float.hex``.
+    """
+    if len(point) != op.arity:
+        raise ArgumentTypeError(
+            f"check_op_at: {op.name} takes {op.arity} argument(s), got {len(point)}"
+        )
+    oracle: _Oracle = _SympyOracle(op) if op.sympy is not None else _FiniteDifferenceOracle(op)
+    _check_point(_Context(op, rtol, atol), oracle, [float(p) for p in point], order)
+
+
+def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int) -> None:
+    op = ctx.op
+    n = op.arity
+    value = oracle.value(point)
+    # -- the value, on floats ---------------------------------------------------------------
+    try:
+        actual = float(op(*point))
+    except DomainError:
+        if value.defined:
+            ctx.fail(
+                "value: raised DomainError where sympy gives a number",
+                point,
+                value.number,
+                "DomainError",
+            )
+        return
+    if not value.defined:
+        ctx.fail(
+            "value: sympy says the op is not a finite real number here, so it should "
+            "raise DomainError",
+            point,
+            "DomainError",
+            actual,
+        )
+    assert value.number is not None
+    ctx.compare("value", point, oracle, value, actual)
+    if order < 1:
+        return
+    # -- first partials: all arguments Values, then each one alone ------------------------------
+    first = [oracle.first(point, i) for i in range(n)]
+    values = [Value(p) for p in point]
+    try:
+        with GradientTape() as tape:
+            out = op(*values)
+    except DomainError:
+        if all(e.defined for e in first):
+            ctx.fail(
+                "first derivatives: recording raised DomainError where sympy gives finite partials",
+                point,
+                [e.number for e in first],
+                "DomainError",
+            )
+        return  # some partial is infinite or undefined here: refusing to record is right
+    ctx.compare("value on a tape", point, oracle, value, out.data)
+    grads = tape.gradient(out, values, unconnected_gradients="zero")
+    for i in range(n):
+        g = grads[i]
+        assert g is not None
+        ctx.compare(f"d/d{op.arg_names[i]} (argument {i})", point, oracle, first[i], g.data)
+    if n > 1:
+        for i in range(n):
+            args: list[Value | float] = list(point)
+            alone = Value(point[i])
+            args[i] = alone
+            with GradientTape() as tape:
+                out = op(*args)
+            g = tape.gradient(out, alone, unconnected_gradients="zero")
+            assert g is not None
+            ctx.compare(
+                f"d/d{op.arg_names[i]} (argument {i}, the other argument a constant)",
+                point,
+                oracle,
+                first[i],
+                g.data,
+            )
+    if order < 2 or not all(e.defined for e in first):
+        return
+    # -- second partials: a gradient taken on an outer tape, differentiated again -------------
+    second = [[oracle.second(point, i, j) for j in range(n)] for i in range(n)]
+    values = [Value(p) for p in point]
+    try:
+        with GradientTape(persistent=True) as outer:
+            with GradientTape() as inner:
+                out = op(*values)
+            firsts = inner.gradient(out, values, unconnected_gradients="zero")
+        rows = [outer.gradient(g, values, unconnected_gradients="zero") for g in firsts]
+    except DomainError:
+        if all(e.defined for row in second for e in row):
+            ctx.fail(
+                "second derivatives: raised DomainError where sympy gives finite values",
+                point,
+                [[e.number for e in row] for row in second],
+                "DomainError",
+            )
+        return
+    for i in range(n):
+        for j in range(n):
+            h = rows[i][j]
+            assert h is not None
+            ctx.compare(
+                f"d2/d{op.arg_names[i]}d{op.arg_names[j]}", point, oracle, second[i][j], h.data
+            )
+
+
+def point_strategy(
+    op: Op, *, bound: float = 100.0, tiny: float = 1e-6
+) -> st.SearchStrategy[list[float]]:
+    """Hypothesis strategy for points in ``op``'s domain.
+
+    Each coordinate is 0 or has a magnitude between ``tiny`` and ``bound``: far
+    smaller magnitudes make correct rules overflow in intermediate steps, which is a
+    limit of floats, not a wrong derivative.
+    """
+    return st.tuples(*(_region_strategy(r, bound, tiny) for r in op.domain)).map(list)
+
+
+def _region_strategy(
+    region: Sequence[Interval] | None, bound: float, tiny: float
+) -> st.SearchStrategy[float]:
+    if region is None:
+        region = (Interval(),)
+    parts = []
+    for iv in region:
+        low, high = max(iv.low, -bound), min(iv.high, bound)
+        if low > high:  # the interval lies beyond the bound: take a stretch of it
+            low, high = (
+                (iv.low, iv.low + 2 * bound) if iv.low > -bound else (iv.high - 2 * bound, iv.high)
+            )
+        floats = st.floats(
+            low,
+            high,
+            allow_nan=False,
+            allow_infinity=False,
+            exclude_min=low == iv.low and not iv.include_low,
+            exclude_max=high == iv.high and not iv.include_high,
+        )
+        parts.append(floats.map(_away_from_tiny(iv, tiny)))
+    return st.one_of(*parts)
+
+
+def _away_from_tiny(iv: Interval, tiny: float) -> Callable[[float], float]:
+    def move(x: float) -> float:
+        if x == 0.0 or abs(x) >= tiny:
+            return x
+        moved = math.copysign(tiny, x)
+        return x if iv.excludes(moved) else moved
+
+    return move
+
+
+def check_op(
+    op: Op,
+    *,
+    order: int = 2,
+    max_examples: int = 100,
+    rtol: float = 1e-7,
+    atol: float = 1e-10,
+    bound: float = 100.0,
+) -> None:
+    """Check ``op``'s value and derivatives against sympy at hypothesis-drawn points.
+
+    Args:
+        op: the op to check.
+        order: 0 checks values only, 1 adds first partials, 2 (default) adds second
+            partials through nested tapes.
+        max_examples: how many points hypothesis draws.
+        rtol, atol: a result passes when ``|actual - expected| <= atol + rtol * |expected|``.
+        bound: points are drawn with each coordinate in ``[-bound, bound]``.
+
+    Raises:
+        AssertionError: naming the op, its provider, the derivative, the point exactly
+            (``float.hex``), the expected and actual numbers and both errors.
+
+    Example:
+        >>> import microtape as mt
+        >>> from microtape.testing import check_op
+        >>> check_op(mt.sin, max_examples=5)
+    """
+    if not isinstance(op, Op):
+        raise ArgumentTypeError(f"check_op: expected an Op, got {type(op).__name__} {op!r}")
+    oracle: _Oracle = _SympyOracle(op) if op.sympy is not None else _FiniteDifferenceOracle(op)
+    if op.sympy is None:
+        rtol, atol = max(rtol, 1e-4), max(atol, 1e-6)
+    ctx = _Context(op, rtol, atol)
+
+    @hypothesis.settings(
+        hypothesis.settings.default,
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    @hypothesis.given(point_strategy(op, bound=bound))
+    def run(point: list[float]) -> None:
+        _check_point(ctx, oracle, point, order)
+
+    run()

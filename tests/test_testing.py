@@ -1,0 +1,100 @@
+"""microtape.testing.check_op: passes good ops, catches broken ones, needs its extra."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+import microtape as mt
+from microtape.testing import check_op, check_op_at
+
+
+def _sinh(**overrides: Any) -> mt.Op:
+    spec: dict[str, Any] = {  # Any: tests swap in broken parts
+        "forward": math.sinh,
+        "rules": [lambda x: mt.exp(x) * 0.5 + mt.exp(-x) * 0.5],
+        "sympy": lambda x: __import__("sympy").sinh(x),
+    }
+    spec.update(overrides)
+    return mt.Op(
+        "sinh_under_test",
+        spec["forward"],
+        spec["rules"],
+        sympy=spec["sympy"],
+    )
+
+
+def test_a_correct_op_passes() -> None:
+    check_op(_sinh(), max_examples=30)
+
+
+def test_a_wrong_first_derivative_is_caught_with_point_and_errors() -> None:
+    broken = _sinh(rules=[lambda x: mt.exp(x) * 0.5])  # forgot the e^-x half
+    with pytest.raises(AssertionError) as info:
+        check_op(broken, max_examples=30)
+    message = str(info.value)
+    assert "sinh_under_test" in message and "d/dx (argument 0)" in message
+    assert "not registered" in message
+    for part in ("at ", "0x", "expected", "actual", "abs error", "rel error"):
+        assert part in message
+
+
+def test_a_wrong_second_derivative_is_caught() -> None:
+    # Right first derivative on floats, but written so its own derivative is wrong:
+    # the constant ``c`` hides the dependence on x from the higher-order sweep.
+    def rule(x: mt.Value | float) -> mt.Value | float:
+        c = math.cosh(float(x))
+        return c
+
+    with pytest.raises(AssertionError, match=r"d2/dxdx"):
+        check_op(_sinh(rules=[rule]), max_examples=30)
+
+
+def test_a_forward_that_disagrees_with_the_sympy_form_is_caught() -> None:
+    with pytest.raises(AssertionError, match=r"value"):
+        check_op(_sinh(forward=math.cosh), max_examples=30)
+
+
+def test_an_op_that_does_not_raise_outside_its_real_domain_is_caught() -> None:
+    sloppy_log = mt.Op(
+        "sloppy_log",
+        lambda x: math.log(abs(x)) if x else 0.0,
+        [lambda x: 1.0 / x if float(x) else 0.0],
+        sympy=lambda x: __import__("sympy").log(x),
+    )
+    with pytest.raises(AssertionError, match="should raise DomainError"):
+        check_op_at(sloppy_log, -2.0)
+
+
+def test_an_op_without_sympy_form_is_checked_by_finite_differences() -> None:
+    check_op(_sinh(sympy=None), max_examples=20)
+    with pytest.raises(AssertionError):
+        check_op(_sinh(sympy=None, rules=[lambda x: mt.exp(x)]), max_examples=20)
+
+
+def test_check_op_at_reproduces_a_point() -> None:
+    check_op_at(mt.log, float.fromhex("0x1.8p+1"))
+    with pytest.raises(TypeError, match="takes 1 argument"):
+        check_op_at(mt.log, 1.0, 2.0)
+
+
+def test_importing_testing_without_its_extra_says_which_extra() -> None:
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sympy', 'hypothesis'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import microtape\n"
+        "try:\n"
+        "    import microtape.testing\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'microtape[testing]'" in out.stdout
