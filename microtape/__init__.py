@@ -21,6 +21,7 @@ __all__ = [
     "OpDefinitionError",
     "PluginWarning",
     "TapeError",
+    "UnconnectedGradientError",
     "UnknownOpError",
     "Value",
     "abs",
@@ -62,6 +63,7 @@ from ._errors import OpConflictError
 from ._errors import OpDefinitionError
 from ._errors import PluginWarning
 from ._errors import TapeError
+from ._errors import UnconnectedGradientError
 from ._errors import UnknownOpError
 from ._op import Interval
 from ._op import Op

@@ -8,6 +8,7 @@ programmer would expect, so ``except ValueError`` keeps working::
         ├── TapeError            (RuntimeError)   a tape used the wrong way
         ├── ArgumentTypeError    (TypeError)      a value of the wrong type
         ├── DomainError          (ValueError)     a number outside an op's domain
+        ├── UnconnectedGradientError (LookupError) no gradient, with unconnected="raise"
         ├── OpDefinitionError    (ValueError)     an Op that cannot be built
         ├── OpConflictError      (ValueError)     two ops want one name
         └── UnknownOpError       (LookupError)    no op has that name
@@ -26,6 +27,7 @@ __all__ = [
     "OpDefinitionError",
     "PluginWarning",
     "TapeError",
+    "UnconnectedGradientError",
     "UnknownOpError",
 ]
 
@@ -48,6 +50,13 @@ class ArgumentTypeError(MicrotapeError, TypeError):
 
 class DomainError(MicrotapeError, ValueError):
     """A number is outside the domain of an op, such as ``log(-1.0)`` or ``x / 0``."""
+
+
+class UnconnectedGradientError(MicrotapeError, LookupError):
+    """A source has no gradient and ``unconnected_gradients="raise"`` was asked for.
+
+    The message is the tape's explanation of why (``tape.explain(target, source)``).
+    """
 
 
 class OpDefinitionError(MicrotapeError, ValueError):

@@ -17,20 +17,24 @@ from contextlib import contextmanager
 from contextvars import Token
 from types import TracebackType
 from typing import Final, Literal, TypeVar, Union, final, overload
+from weakref import WeakSet
 
 from ._context import RECORDING, Sink
-from ._errors import ArgumentTypeError, TapeError
+from ._errors import ArgumentTypeError, TapeError, UnconnectedGradientError
+from ._explain import explain
 from ._nest import flatten
 from ._record import Record
+from ._summary import summarize
 from ._sweep import Gradient, float_sweep, value_sweep
 from ._value import Value, as_number
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
 
-UnconnectedGradients = Literal["none", "zero"]
-"""What ``gradient`` returns for a source the target does not depend on."""
+UnconnectedGradients = Literal["none", "zero", "raise"]
+"""What ``gradient`` does for a source the target does not depend on: give None, give
+``Value(0.0)``, or raise :class:`UnconnectedGradientError` explaining why."""
 
-_MODES: Final = ("none", "zero")
+_MODES: Final = ("none", "zero", "raise")
 
 K = TypeVar("K")
 
@@ -91,7 +95,10 @@ class GradientTape:
     """
 
     __slots__ = (
+        "_dropped",
         "_explicit",
+        "_last_gradients",
+        "_pauses",
         "_records",
         "_sink",
         "_state",
@@ -117,6 +124,13 @@ class GradientTape:
         self._sink: Sink | None = None
         self._token: Token[tuple[Sink, ...]] | None = None
         self._state = _FRESH
+        # What explain() and summary() report, kept off the recording hot path:
+        # Values of records that reset() dropped (weakly: explaining must not keep
+        # them alive), (start, end) record positions of stop_recording() blocks, and
+        # the gradients of the last gradient() call on a persistent tape.
+        self._dropped: WeakSet[Value] | None = None
+        self._pauses: list[tuple[int, int]] = []
+        self._last_gradients: Mapping[Value, Gradient] | None = None
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -225,11 +239,16 @@ class GradientTape:
                 "stop_recording: the tape is not recording (use it inside `with tape:`)"
             )
         sink = self._sink
+        records = self._records
+        assert records is not None
+        start = len(records)
         token = RECORDING.set(tuple(s for s in RECORDING.get() if s is not sink))
         try:
             yield
         finally:
             RECORDING.reset(token)
+            if self._records is records:  # not reset or released inside the block
+                self._pauses.append((start, len(records)))
 
     def reset(self) -> None:
         """Forget everything recorded and watched so far; a recording tape keeps recording.
@@ -242,8 +261,18 @@ class GradientTape:
         if self._records is None:  # a used non-persistent tape becomes a fresh one
             self._records = []
             self._state = _EXITED
-        else:
+        elif self._records:
+            dropped = self._dropped if self._dropped is not None else WeakSet()
+            for out, a, _, b, _, _ in self._records:
+                dropped.add(out)
+                if type(a) is Value:
+                    dropped.add(a)
+                if type(b) is Value:
+                    dropped.add(b)
+            self._dropped = dropped
             self._records.clear()  # in place: the recording context holds this list
+        self._pauses.clear()
+        self._last_gradients = None
         self._explicit.clear()
         if isinstance(self._sink, _WatchFilter):
             self._sink.connected.clear()
@@ -263,6 +292,9 @@ class GradientTape:
         self._explicit = {}
         self._sink = None
         self._state = state
+        self._dropped = None
+        self._pauses = []
+        self._last_gradients = None
 
     def _check_alive(self, what: str) -> None:
         if self._state == _RELEASED:
@@ -442,10 +474,14 @@ class GradientTape:
         else:
             grads = float_sweep(records, {t: float(s) for t, s in seeds.items()})
         connected = None if self.watch_accessed_variables else self._connected()
+        if self.persistent:
+            self._last_gradients = grads
         results: list[Value | None] = []
         for source in sources:
             g = grads.get(source)
             if g is None or (connected is not None and source not in connected):
+                if mode == "raise":
+                    raise UnconnectedGradientError(explain(self, list(seeds), source))
                 results.append(Value(0.0) if mode == "zero" else None)
             elif type(g) is Value:
                 results.append(g)
@@ -460,6 +496,39 @@ class GradientTape:
         connected = set(self._explicit)
         connected.update(rec[0] for rec in records)
         return connected
+
+    # ---- seeing what the tape did ----------------------------------------------------------
+
+    def explain(self, target: Target, source: Value) -> str:
+        """Say in plain words why the gradient of ``target`` w.r.t. ``source`` is what it is.
+
+        Above all why it is None: the source was never used, used only outside the
+        recording, recorded before ``reset()``, not watched, or the target was not
+        recorded on this tape, or the tape was used up or released.
+
+        Example:
+            >>> import microtape as mt
+            >>> x = mt.Value(2.0)
+            >>> loss = x * x                   # computed outside any tape
+            >>> with mt.GradientTape() as tape:
+            ...     pass
+            >>> print(tape.explain(loss, x))   # doctest: +ELLIPSIS
+            No gradient: the target Value(4.0) was not computed while this tape was recording...
+        """
+        if type(source) is not Value:
+            raise ArgumentTypeError(
+                f"explain: source must be a Value, got {type(source).__name__} {source!r}"
+            )
+        targets, _ = flatten(target, "target", allow_none=True)
+        return explain(self, targets, source)
+
+    def summary(self) -> str:
+        """The recorded ops as a table: index, op, inputs, output, local derivatives and,
+        after a gradient call on a persistent tape, each node's gradient."""
+        return summarize(self)
+
+    def __str__(self) -> str:
+        return summarize(self)
 
     def __repr__(self) -> str:
         n = len(self._records) if self._records is not None else 0

@@ -16,6 +16,7 @@ import microtape as mt
         (mt.OpDefinitionError, ValueError),
         (mt.OpConflictError, ValueError),
         (mt.UnknownOpError, LookupError),
+        (mt.UnconnectedGradientError, LookupError),
     ],
 )
 def test_each_error_is_a_microtape_error_and_its_builtin(

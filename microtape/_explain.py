@@ -1,0 +1,161 @@
+"""Why a gradient is what it is, above all why it is ``None``, in plain words.
+
+``tape.explain(target, source)`` reads the tape's records (never the hot path) and
+answers with the first reason that applies:
+
+- the tape was already used (non-persistent) or released;
+- the target was not recorded on this tape (computed before or after the block,
+  or recorded before ``reset()``);
+- the source was not watched (``watch_accessed_variables=False``);
+- the source was only in records that ``reset()`` dropped;
+- the source was used on the tape, but not on the way to the target;
+- the source was not used by any recorded op: never used, or used only outside the
+  recording (before the block, or inside ``stop_recording()``);
+- or, when there is a gradient, the chain of recorded ops that connects them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ._record import Record
+from ._summary import node_names
+from ._value import Value
+
+if TYPE_CHECKING:
+    from ._tape import GradientTape
+
+__all__ = ["explain"]
+
+
+def explain(tape: GradientTape, targets: Sequence[Value], source: Value) -> str:
+    """Explain the gradient of the sum of ``targets`` with respect to ``source`` on ``tape``."""
+    records = tape._records or []
+    names = node_names(records)
+
+    def called(v: Value) -> str:
+        return f"{names[v]} = {v!r}" if v in names else repr(v)
+
+    what = f"the gradient with respect to {called(source)}"
+    state = tape._state
+    if state == "released":
+        return (
+            "No gradient: the tape was released. release() freed its records, so it can no "
+            "longer differentiate anything; record the computation again on a new tape."
+        )
+    if state == "used":
+        return (
+            "No gradient: this tape was non-persistent and its one gradient() or jacobian() "
+            "call already freed its records. Record again on a new tape, or create it with "
+            "GradientTape(persistent=True) to ask several questions of one recording (it then "
+            "holds every intermediate Value until release())."
+        )
+    if not targets:
+        return f"No gradient: the target is None, which depends on nothing, so {what} is None."
+    if source in targets:
+        return f"The gradient is 1: the source {called(source)} is the target itself."
+    produced = {rec[0]: i for i, rec in enumerate(records)}
+    recorded_targets = [t for t in targets if t in produced]
+    dropped = tape._dropped
+    if not recorded_targets:
+        target = targets[0]
+        if dropped is not None and target in dropped:
+            return (
+                f"No gradient: the target {target!r} was recorded before tape.reset(), which "
+                "forgot every record made until then. Compute the target after the reset."
+            )
+        return (
+            f"No gradient: the target {target!r} was not computed while this tape was "
+            "recording, so the tape has no record of how it depends on anything. Only ops run "
+            "inside `with tape:` are recorded (not before the block, after it, inside "
+            "tape.stop_recording(), or in another thread). Compute the target inside the "
+            "block. (TensorFlow returns a silent None here; this is why the tape is needed.)"
+        )
+    if not tape.watch_accessed_variables and not _is_connected(tape, records, source):
+        return (
+            f"No gradient: {called(source)} was never watched. This tape was created with "
+            "watch_accessed_variables=False, so only Values passed to tape.watch() (and what "
+            "is computed from them on the tape) get gradients. Call tape.watch(source) before "
+            "using it in the block."
+        )
+    path = _path(records, produced, recorded_targets, source)
+    if path is not None:
+        chain = " -> ".join([names.get(source, "source"), *path])
+        return (
+            f"There is a gradient: the target depends on the source {called(source)} through "
+            f"recorded ops, for example {chain} (names as in print(tape))."
+        )
+    used_in = sorted({rec[5].name for rec in records if rec[1] is source or rec[3] is source})
+    if used_in:
+        return (
+            f"No gradient: {called(source)} was used on this tape (by {', '.join(used_in)}), but "
+            "none of those ops lead to the target: the target does not depend on it."
+        )
+    if dropped is not None and source in dropped:
+        return (
+            f"No gradient: {called(source)} was used only in ops recorded before "
+            "tape.reset(), which forgot them. Use it again after the reset."
+        )
+    leaves = _leaves(records, produced, recorded_targets)
+    shown = ", ".join(called(v) for v in leaves[:6]) + (" ..." if len(leaves) > 6 else "")
+    paused = (
+        f" The tape also paused recording {len(tape._pauses)} time(s) in "
+        "tape.stop_recording(): uses there were not recorded either."
+        if tape._pauses
+        else ""
+    )
+    return (
+        f"No gradient: {called(source)} was not used by any op recorded on this tape. Either the "
+        "computation never used it, or it was used only outside the recording, for example "
+        "before the `with` block to compute one of the inputs the tape saw. On this tape the "
+        f"target depends only on {shown or 'constants'}.{paused} Compute everything from the "
+        "source inside the block."
+    )
+
+
+def _is_connected(tape: GradientTape, records: list[Record], source: Value) -> bool:
+    return source in tape._explicit or any(rec[0] is source for rec in records)
+
+
+def _path(
+    records: list[Record], produced: dict[Value, int], targets: list[Value], source: Value
+) -> list[str] | None:
+    """Op names from ``source`` to a target, walking the records backwards; None if none."""
+    # For each Value reached from the targets, the record through which it was reached.
+    via: dict[Value, int] = {}
+    start = max(produced[t] for t in targets)
+    reached = set(targets)
+    for i in range(start, -1, -1):
+        out, a, _, b, _, _ = records[i]
+        if out not in reached:
+            continue
+        for arg in (a, b):
+            if type(arg) is Value and arg not in reached:
+                reached.add(arg)
+                via[arg] = i
+    if source not in reached:
+        return None
+    names = []
+    node = source
+    while node in via:
+        rec = records[via[node]]
+        names.append(rec[5].name)
+        node = rec[0]
+    return names
+
+
+def _leaves(records: list[Record], produced: dict[Value, int], targets: list[Value]) -> list[Value]:
+    """The Values the targets depend on that were not computed on the tape, in record order."""
+    reached = set(targets)
+    found: dict[Value, int] = {}
+    for i in range(max(produced[t] for t in targets), -1, -1):
+        out, a, _, b, _, _ = records[i]
+        if out not in reached:
+            continue
+        for arg in (a, b):
+            if type(arg) is Value and arg not in reached:
+                reached.add(arg)
+                if arg not in produced:
+                    found[arg] = i
+    return sorted(found, key=found.__getitem__)

@@ -1,0 +1,106 @@
+"""``print(tape)``: the recorded ops as a table a student can follow line by line.
+
+Each Value gets a short name (``v0``, ``v1``, ...) in the order the tape first met it;
+leaves (Values the tape did not compute) are listed first. After a gradient call on a
+persistent tape, each node's gradient from that call is shown too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from ._record import Record
+from ._value import Value
+
+if TYPE_CHECKING:
+    from ._tape import GradientTape
+
+__all__ = ["node_names", "summarize"]
+
+HEAD: Final = 20
+"""Records shown from the start of a long tape."""
+TAIL: Final = 10
+"""Records shown from its end."""
+
+
+def node_names(records: list[Record]) -> dict[Value, str]:
+    """Short names for the tape's Values: leaves first, then outputs, in record order."""
+    names: dict[Value, str] = {}
+    produced = {rec[0] for rec in records}
+    for _, a, _, b, _, _ in records:
+        for arg in (a, b):
+            if type(arg) is Value and arg not in produced and arg not in names:
+                names[arg] = f"v{len(names)}"
+    for out, a, _, b, _, _ in records:
+        for v in (a, b, out):
+            if type(v) is Value and v not in names:
+                names[v] = f"v{len(names)}"
+    return names
+
+
+def summarize(tape: GradientTape) -> str:
+    """The table of ``tape``'s records (see the module docstring)."""
+    kind = "persistent" if tape.persistent else "non-persistent"
+    watching = "" if tape.watch_accessed_variables else ", watch_accessed_variables=False"
+    records = tape._records
+    if records is None:
+        why = (
+            "released: release() freed its records"
+            if tape._state == "released"
+            else "used: its one gradient() call freed its records "
+            "(use persistent=True to inspect a tape after differentiating)"
+        )
+        return f"GradientTape({kind}{watching}): {why}"
+    lines = [f"GradientTape({kind}{watching}): {tape._state}, {len(records)} records"]
+    if not records:
+        return lines[0]
+    names = node_names(records)
+    produced = {rec[0] for rec in records}
+
+    def name(v: object) -> str:
+        return names[v] if type(v) is Value else repr(v)  # a constant shows its number
+
+    grads = tape._last_gradients
+
+    def grad(v: Value) -> str:
+        if grads is None:
+            return ""
+        g = grads.get(v)
+        return "-" if g is None else f"{float(g):.6g}"
+
+    leaves = [v for v in names if v not in produced]
+    header: tuple[str, ...] = ("#", "op", "inputs", "output", "local derivatives", "gradient")
+    rows: list[tuple[str, ...]] = [
+        ("", "leaf", "", f"{name(v)} = {v.data:.6g}", "", grad(v)) for v in leaves
+    ]
+    shown = list(range(len(records)))
+    if len(records) > HEAD + TAIL:  # -1 marks the elided middle
+        shown = [*range(HEAD), -1, *range(len(records) - TAIL, len(records))]
+    for i in shown:
+        if i == -1:
+            rows.append(("...", f"{len(records) - HEAD - TAIL} more", "", "", "", ""))
+            continue
+        out, a, da, b, db, op = records[i]
+        inputs = name(a) if op.arity == 1 else f"{name(a)}, {name(b)}"
+        partials = [f"d/d{name(x)} = {d:.6g}" for x, d in ((a, da), (b, db)) if d is not None]
+        rows.append(
+            (
+                str(i),
+                op.name,
+                inputs,
+                f"{name(out)} = {out.data:.6g}",
+                ", ".join(partials),
+                grad(out),
+            )
+        )
+    if grads is None:
+        header = header[:-1]
+        rows = [row[:-1] for row in rows]
+    widths = [max(len(row[c]) for row in [header, *rows]) for c in range(len(header))]
+    for row in [header, *rows]:
+        lines.append(
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        )
+    if grads is None and tape.persistent:
+        lines.append("  (call gradient() to see each node's gradient here)")
+    return "\n".join(lines)
