@@ -30,6 +30,9 @@ class Sink(Protocol):
     def append(self, record: Record, /) -> None:
         """Take one record."""
 
+    def note_change(self, change: int, /) -> None:
+        """A Value's ``.data`` was assigned while recording; ``change`` numbers it."""
+
 
 RECORDING: Final[ContextVar[tuple[Sink, ...]]] = ContextVar("microtape_recording", default=())
 """The sinks of the tapes recording in the current context, innermost last."""

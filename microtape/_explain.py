@@ -31,7 +31,7 @@ __all__ = ["explain"]
 
 def explain(tape: GradientTape, targets: Sequence[Value], source: Value) -> str:
     """Explain the gradient of the sum of ``targets`` with respect to ``source`` on ``tape``."""
-    records = tape._records or []
+    records: list[Record] = tape._records or []
     names = node_names(records)
 
     def called(v: Value) -> str:

@@ -12,7 +12,7 @@ and with them every intermediate Value of the computation, until ``release()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import Token
 from types import TracebackType
@@ -26,7 +26,7 @@ from ._nest import flatten
 from ._record import Record
 from ._summary import summarize
 from ._sweep import Gradient, float_sweep, value_sweep
-from ._value import Value, as_number
+from ._value import Value, as_number, changed_after, last_change
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
 
@@ -53,6 +53,26 @@ _FRESH, _RECORDING_STATE, _EXITED, _USED, _RELEASED = (
 )
 
 
+class _Records(list[Record]):
+    """A tape's records, with marks saying which change number each stretch was made at.
+
+    A mark ``(i, change)`` means: records from index ``i`` on were made after in-place
+    change number ``change``. One is added whenever recording (re)starts and whenever a
+    Value's ``.data`` is assigned while the tape records.
+    """
+
+    __slots__ = ("marks",)
+
+    def __init__(
+        self, records: Sequence[Record] = (), marks: Sequence[tuple[int, int]] = ()
+    ) -> None:
+        super().__init__(records)
+        self.marks: list[tuple[int, int]] = list(marks)
+
+    def note_change(self, change: int, /) -> None:
+        self.marks.append((len(self), change))
+
+
 class _WatchFilter:
     """The sink of a tape with ``watch_accessed_variables=False``.
 
@@ -62,9 +82,12 @@ class _WatchFilter:
 
     __slots__ = ("connected", "records")
 
-    def __init__(self, records: list[Record], connected: set[Value]) -> None:
+    def __init__(self, records: _Records, connected: set[Value]) -> None:
         self.records = records
         self.connected = connected
+
+    def note_change(self, change: int, /) -> None:
+        self.records.note_change(change)
 
     def append(self, record: Record, /) -> None:
         connected = self.connected
@@ -117,7 +140,7 @@ class GradientTape:
             )
         self.persistent: Final = persistent
         self.watch_accessed_variables: Final = watch_accessed_variables
-        self._records: list[Record] | None = []
+        self._records: _Records | None = _Records()
         # Explicitly watched Values, with the number of records at the time of the watch
         # (for watched()'s order). A dict: identity-keyed, insertion-ordered, no duplicates.
         self._explicit: dict[Value, int] = {}
@@ -143,6 +166,7 @@ class GradientTape:
         self._check_alive("enter")
         records = self._records
         assert records is not None
+        records.marks.append((len(records), last_change()))
         if self.watch_accessed_variables:
             self._sink = records
         else:
@@ -165,7 +189,7 @@ class GradientTape:
         # Detach: a task or thread that copied this context inside the block keeps the
         # old sink; whatever it appends after the block is not this tape's business.
         if self._records is not None:
-            self._records = list(self._records)
+            self._records = _Records(self._records, self._records.marks)
         self._sink = None
 
     def watch(self, *values: Value) -> None:
@@ -259,7 +283,7 @@ class GradientTape:
         if self._state == _RELEASED:
             raise TapeError("reset: the tape was released; create a new GradientTape")
         if self._records is None:  # a used non-persistent tape becomes a fresh one
-            self._records = []
+            self._records = _Records()
             self._state = _EXITED
         elif self._records:
             dropped = self._dropped if self._dropped is not None else WeakSet()
@@ -271,6 +295,8 @@ class GradientTape:
                     dropped.add(b)
             self._dropped = dropped
             self._records.clear()  # in place: the recording context holds this list
+        recording = self._state == _RECORDING_STATE
+        self._records.marks[:] = [(0, last_change())] if recording else []
         self._pauses.clear()
         self._last_gradients = None
         self._explicit.clear()
@@ -468,6 +494,7 @@ class GradientTape:
     ) -> list[Value | None]:
         records = self._records
         assert records is not None
+        _check_unchanged(records, seeds)
         grads: Mapping[Value, Gradient]
         if RECORDING.get():
             grads = value_sweep(records, len(records), seeds)
@@ -534,6 +561,40 @@ class GradientTape:
         n = len(self._records) if self._records is not None else 0
         flags = "persistent" if self.persistent else "non-persistent"
         return f"<GradientTape {flags}, {self._state}, {n} records>"
+
+
+def _check_unchanged(records: _Records, targets: Iterable[Value]) -> None:
+    """Raise if a record on the way to the targets read a Value whose ``.data`` was
+    assigned after that record was made."""
+    if not records or not records.marks:
+        return
+    changed = changed_after(records.marks[0][1])
+    if not changed:  # the usual case, one tape per training step: nothing to scan
+        return
+    reached = set(targets)
+    on_the_way = [False] * len(records)
+    for i in range(len(records) - 1, -1, -1):
+        out, a, _, b, _, _ = records[i]
+        if out in reached:
+            on_the_way[i] = True
+            reached.update(arg for arg in (a, b) if type(arg) is Value)
+    marks = records.marks
+    m, since = 0, marks[0][1]
+    for i, (_, a, _, b, _, op) in enumerate(records):
+        while m + 1 < len(marks) and marks[m + 1][0] <= i:
+            m += 1
+            since = marks[m][1]
+        if not on_the_way[i]:
+            continue
+        for position, arg in enumerate((a, b)):
+            if type(arg) is Value and changed.get(arg, 0) > since:
+                raise TapeError(
+                    f"gradient: {arg!r} was changed in place (its .data assigned) after this "
+                    f"tape recorded it as argument {op.arg_names[position]} of {op.name} "
+                    f"(record #{i}); the gradient would mix the numbers from before and after "
+                    "the change. Take the gradient before updating the Value, or record the "
+                    "computation again on a new tape (one tape per training step)."
+                )
 
 
 def _mode(mode: object) -> str:

@@ -16,7 +16,9 @@ higher-order sweep and which the sympy oracle checks against these dunders.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Final, SupportsFloat, final
+from weakref import WeakKeyDictionary
 
 from ._context import RECORDING
 from ._errors import ArgumentTypeError
@@ -24,7 +26,7 @@ from ._errors import ArgumentTypeError
 if TYPE_CHECKING:
     from ._record import Record
 
-__all__ = ["Value", "as_number"]
+__all__ = ["Value", "as_number", "changed_after", "last_change"]
 
 _recording = RECORDING.get
 
@@ -100,7 +102,9 @@ class Value:
 
     @data.setter
     def data(self, new: SupportsFloat) -> None:
-        self._data = _to_float(new)
+        number = _to_float(new)
+        _note_change(self)
+        self._data = number
 
     def __float__(self) -> float:
         return self._data
@@ -260,6 +264,38 @@ class Value:
 
 
 _new: Final = object.__new__
+
+# ---- changes in place ------------------------------------------------------------------
+# Assigning .data (an optimizer step) after a Value was recorded would make a gradient mix
+# the numbers of two moments. Each assignment gets a number from one counter; the last
+# number per changed Value is kept weakly, and every recording tape is told, so a tape can
+# check before a gradient whether a Value it recorded changed afterwards (and refuse, as
+# PyTorch's version counter does). None of this touches the recording hot path.
+
+_changes: Final = itertools.count(1)
+_changed: Final[WeakKeyDictionary[Value, int]] = WeakKeyDictionary()
+_last_change = 0
+
+
+def _note_change(value: Value) -> None:
+    global _last_change
+    change = next(_changes)
+    _changed[value] = change
+    _last_change = change
+    for sink in _recording():
+        sink.note_change(change)
+
+
+def last_change() -> int:
+    """The number of the latest in-place change (0 if none yet)."""
+    return _last_change
+
+
+def changed_after(change: int) -> dict[Value, int]:
+    """The Values whose ``.data`` was assigned after change number ``change``."""
+    if _last_change <= change:
+        return {}
+    return {v: c for v, c in list(_changed.items()) if c > change}
 
 
 def _to_float(data: object) -> float:

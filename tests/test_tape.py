@@ -588,3 +588,71 @@ def test_a_task_outliving_the_block_does_not_add_records() -> None:
         return repr(tape)
 
     assert "0 records" in asyncio.run(main())
+
+
+# ---- changes in place ---------------------------------------------------------------------
+
+
+def test_gradient_after_an_in_place_change_of_a_recorded_value_raises() -> None:
+    w, x = Value(2.0), Value(3.0)
+    with GradientTape(persistent=True) as tape:
+        y = w * x
+    first = tape.gradient(y, w)
+    assert first is not None and first.data == 3.0
+    w.data = 2.5  # an optimizer step
+    with pytest.raises(
+        mt.TapeError, match=r"Value\(2\.5\) was changed in place.*argument a of mul"
+    ):
+        tape.gradient(y, x)
+
+
+def test_in_place_change_is_refused_in_the_higher_order_sweep_too() -> None:
+    x = Value(3.0)
+    with GradientTape(persistent=True) as tape:
+        y = x * x
+    x.data = 1.0
+    with GradientTape() as outer:
+        with pytest.raises(mt.TapeError, match="changed in place"):
+            tape.gradient(y, x)
+    assert "0 records" in repr(outer)  # refused before the sweep recorded anything
+
+
+def test_a_change_before_recording_is_fine() -> None:
+    x = Value(1.0)
+    with GradientTape() as tape:
+        x.data = 4.0
+        y = x * x
+    g = tape.gradient(y, x)
+    assert g is not None and g.data == 8.0
+
+
+def test_a_change_that_the_target_does_not_depend_on_is_fine() -> None:
+    x = Value(1.0)
+    with GradientTape() as tape:
+        x * 2  # recorded before the change, but not on the way to y
+        x.data = 4.0
+        y = x * 3
+    g = tape.gradient(y, x)
+    assert g is not None and g.data == 3.0
+
+
+def test_a_training_loop_with_one_tape_per_step_never_trips_the_check() -> None:
+    w = Value(0.0)
+    for _ in range(20):
+        with GradientTape() as tape:
+            loss = (w * 2.0 - 4.0) ** 2
+        g = tape.gradient(loss, w)
+        assert g is not None
+        w.data -= 0.05 * g.data
+    assert w.data == pytest.approx(2.0, abs=1e-3)
+
+
+def test_a_changed_value_recorded_again_after_reset_is_fine() -> None:
+    x = Value(1.0)
+    with GradientTape(persistent=True) as tape:
+        x * x
+        x.data = 2.0
+        tape.reset()
+        y = x * x
+    g = tape.gradient(y, x)
+    assert g is not None and g.data == 4.0
