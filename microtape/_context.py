@@ -1,38 +1,83 @@
 """Which tapes are recording right now, in this thread or asyncio task.
 
-The answer lives in one :class:`contextvars.ContextVar` holding an immutable tuple of
-*sinks*: one per recording tape, each with an ``append(record)`` method. A plain
-``list`` is the sink of an ordinary tape, so recording an op costs one context
-variable read and one ``list.append``. Tuples are never mutated: entering a tape
-sets a longer tuple and keeps the token, and leaving resets that token, which
-restores the previous tuple exactly, even when the block raised.
+The answer lives in one :class:`contextvars.ContextVar` holding the *sink* of the
+recording tapes, or None when no tape records. A sink has an ``extend(record)``
+method. With one tape recording (the usual case), the sink is that tape's flat list
+of records itself, so recording an op costs one context-variable read, one ``is
+None`` test and one ``list.extend``: no loop. With several tapes (nested tapes, for
+higher derivatives), the sink is a :class:`FanOut` that hands each record to every
+tape's sink.
 
-Threads start with an empty context, so a tape opened in one thread never sees an
-op of another. An asyncio task starts with a copy of the context of the code that
-created it: a task created inside ``with tape:`` records on that tape, and no
-other task does.
+The variable is only ever set, never mutated: entering a tape sets a new sink and
+keeps the token, and leaving resets that token, which restores the previous sink
+exactly, even when the block raised. Threads start with an empty context, so a tape
+opened in one thread never sees an op of another. An asyncio task starts with a copy
+of the context of the code that created it: a task created inside ``with tape:``
+records on that tape, and no other task does.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, final
 
 if TYPE_CHECKING:
     from ._record import Record
 
-__all__ = ["RECORDING", "Sink"]
+__all__ = ["RECORDING", "FanOut", "Sink", "joined", "sinks", "without"]
 
 
 class Sink(Protocol):
     """Where a recording tape receives the records of the ops run in its block."""
 
-    def append(self, record: Record, /) -> None:
-        """Take one record."""
+    def extend(self, record: Record, /) -> None:
+        """Take the six entries of one record."""
 
     def note_change(self, change: int, /) -> None:
         """A Value's ``.data`` was assigned while recording; ``change`` numbers it."""
 
 
-RECORDING: Final[ContextVar[tuple[Sink, ...]]] = ContextVar("microtape_recording", default=())
-"""The sinks of the tapes recording in the current context, innermost last."""
+@final
+class FanOut:
+    """The sink while several tapes record: every record goes to each of them."""
+
+    __slots__ = ("sinks",)
+
+    def __init__(self, sinks: tuple[Sink, ...]) -> None:
+        self.sinks = sinks
+
+    def extend(self, record: Record, /) -> None:
+        for sink in self.sinks:
+            sink.extend(record)
+
+    def note_change(self, change: int, /) -> None:
+        for sink in self.sinks:
+            sink.note_change(change)
+
+
+RECORDING: Final[ContextVar[Sink | None]] = ContextVar("microtape_recording", default=None)
+"""The sink of the tapes recording in the current context, or None."""
+
+
+def sinks() -> tuple[Sink, ...]:
+    """The sinks of the recording tapes, outermost first."""
+    current = RECORDING.get()
+    if current is None:
+        return ()
+    return current.sinks if isinstance(current, FanOut) else (current,)
+
+
+def _of(chosen: tuple[Sink, ...]) -> Sink | None:
+    if not chosen:
+        return None
+    return chosen[0] if len(chosen) == 1 else FanOut(chosen)
+
+
+def joined(sink: Sink) -> Sink | None:
+    """The sink for the current tapes plus ``sink``."""
+    return _of((*sinks(), sink))
+
+
+def without(sink: Sink) -> Sink | None:
+    """The sink for the current tapes minus ``sink``."""
+    return _of(tuple(s for s in sinks() if s is not sink))

@@ -22,19 +22,15 @@ infinite) raises DomainError at that call, never later inside a gradient.
 
 from __future__ import annotations
 
-import inspect
 import keyword
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, NoReturn, TypeAlias, overload
+from types import BuiltinFunctionType, CodeType, MethodType
+from typing import Final, NoReturn, TypeAlias, final, overload
 
 from ._context import RECORDING
 from ._errors import ArgumentTypeError, DomainError, OpDefinitionError
 from ._value import Value, as_number
-
-if TYPE_CHECKING:
-    from ._record import Record
 
 __all__ = ["Forward", "Interval", "Op", "Rule", "SympyForm"]
 
@@ -51,9 +47,12 @@ _recording = RECORDING.get
 _new: Final = object.__new__
 
 
-@dataclass(frozen=True)
+@final
 class Interval:
     """An interval of the real line, open at an end unless that end is included.
+
+    Written by hand rather than as a dataclass: ``dataclasses`` imports ``inspect``,
+    which would cost ``import microtape`` several milliseconds.
 
     Example:
         >>> Interval(0.0)                      # x > 0, the domain of log
@@ -62,16 +61,46 @@ class Interval:
         'x >= 0'
     """
 
-    low: float = -math.inf
-    high: float = math.inf
-    include_low: bool = False
-    include_high: bool = False
+    __slots__ = ("high", "include_high", "include_low", "low")
 
-    def __post_init__(self) -> None:
-        if not self.low <= self.high:
-            raise OpDefinitionError(
-                f"Interval: low={self.low!r} must not exceed high={self.high!r}"
-            )
+    low: float
+    high: float
+    include_low: bool
+    include_high: bool
+
+    def __init__(
+        self,
+        low: float = -math.inf,
+        high: float = math.inf,
+        *,
+        include_low: bool = False,
+        include_high: bool = False,
+    ) -> None:
+        if not low <= high:
+            raise OpDefinitionError(f"Interval: low={low!r} must not exceed high={high!r}")
+        set_ = object.__setattr__
+        set_(self, "low", float(low))
+        set_(self, "high", float(high))
+        set_(self, "include_low", bool(include_low))
+        set_(self, "include_high", bool(include_high))
+
+    def __setattr__(self, attr: str, value: object) -> NoReturn:
+        raise AttributeError("Interval is frozen")
+
+    def _key(self) -> tuple[float, float, bool, bool]:
+        return (self.low, self.high, self.include_low, self.include_high)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Interval) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Interval(low={self.low!r}, high={self.high!r}, "
+            f"include_low={self.include_low!r}, include_high={self.include_high!r})"
+        )
 
     def excludes(self, x: float) -> bool:
         """True if ``x`` lies outside this interval. NaN is never excluded: it propagates."""
@@ -129,7 +158,10 @@ class Op:
     """
 
     __slots__ = (
+        "_guarded",
         "_outside",
+        "_rule_a",
+        "_rule_b",
         "arg_names",
         "arity",
         "derivatives",
@@ -149,6 +181,9 @@ class Op:
     arity: int
     arg_names: tuple[str, ...]
     _outside: tuple[Callable[[float], bool] | None, ...]
+    _guarded: bool  # some argument has a domain to check
+    _rule_a: Rule  # derivatives[0] and [1], as slots: one attribute load on the hot path
+    _rule_b: Rule
 
     def __new__(
         cls,
@@ -212,6 +247,9 @@ class Op:
         set_(self, "arity", len(rules))
         set_(self, "arg_names", arg_names)
         set_(self, "_outside", tuple(_outside_test(r) for r in regions))
+        set_(self, "_guarded", any(r is not None for r in regions))
+        set_(self, "_rule_a", rules[0])
+        set_(self, "_rule_b", rules[-1])
 
     def __setattr__(self, attr: str, value: object) -> NoReturn:
         raise AttributeError(f"Op {self.name!r} is frozen; build a new Op instead")
@@ -306,39 +344,30 @@ class Op:
             "the tape refuses to record a point it could not differentiate"
         )
 
-    def _partial(self, index: int, args: tuple[float, ...]) -> float:
-        """Evaluate rule ``index`` on floats, as a float, or raise DomainError."""
-        try:
-            d = self.derivatives[index](*args)
-        except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
-            raise self._no_derivative(index, args, exc) from exc
-        if type(d) is not float or d != d:
-            return self._checked_partial(d, index, args)
-        return d
-
 
 def _operand(op: Op, index: int, x: object) -> float:
     return as_number(op.name, op.arg_names[index], x)
 
 
 class _UnaryOp(Op):
-    """An op of one argument; ``__call__`` is written out flat because it is hot."""
+    """An op of one argument. ``__call__`` is written out flat because it is hot: one
+    call of ``forward``, one of the rule, and no helper call on the way."""
 
     __slots__ = ()
 
-    def __call__(self, *args: Value | float) -> Value | float:  # type: ignore[override]
-        if len(args) != 1:
-            return super().__call__(*args)
-        x = args[0]
+    def __call__(self, x: Value | float, /, *rest: Value | float) -> Value | float:  # type: ignore[override]
+        if rest:
+            return super().__call__(x, *rest)
         if type(x) is Value:
             xd = x._data
         elif type(x) is float:
             xd = x
         else:
             xd = _operand(self, 0, x)
-        outside = self._outside[0]
-        if outside is not None and outside(xd):
-            self._reject(0, xd)
+        if self._guarded:
+            outside = self._outside[0]
+            if outside is not None and outside(xd):
+                self._reject(0, xd)
         try:
             y = self.forward(xd)
         except DomainError:
@@ -351,11 +380,15 @@ class _UnaryOp(Op):
             return y
         out = _new(Value)
         out._data = y
-        sinks = _recording()
-        if sinks:
-            rec: Record = (out, x, self._partial(0, (xd,)), None, None, self)
-            for sink in sinks:
-                sink.append(rec)
+        sink = _recording()
+        if sink is not None:
+            try:
+                d = self._rule_a(xd)
+            except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
+                raise self._no_derivative(0, (xd,), exc) from exc
+            if type(d) is not float or d != d:
+                d = self._checked_partial(d, 0, (xd,))
+            sink.extend((out, x, d, None, None, self))
         return out
 
 
@@ -364,18 +397,20 @@ class _BinaryOp(Op):
 
     __slots__ = ()
 
-    def __call__(self, *args: Value | float) -> Value | float:  # type: ignore[override]
-        if len(args) != 2:
-            return super().__call__(*args)
-        a, b = args
+    def __call__(  # type: ignore[override]
+        self, a: Value | float, b: Value | float, /, *rest: Value | float
+    ) -> Value | float:
+        if rest:
+            return super().__call__(a, b, *rest)
         ta, tb = type(a), type(b)
         ad = a._data if type(a) is Value else (a if type(a) is float else _operand(self, 0, a))
         bd = b._data if type(b) is Value else (b if type(b) is float else _operand(self, 1, b))
-        outside_a, outside_b = self._outside
-        if outside_a is not None and outside_a(ad):
-            self._reject(0, ad)
-        if outside_b is not None and outside_b(bd):
-            self._reject(1, bd)
+        if self._guarded:
+            outside_a, outside_b = self._outside
+            if outside_a is not None and outside_a(ad):
+                self._reject(0, ad)
+            if outside_b is not None and outside_b(bd):
+                self._reject(1, bd)
         try:
             y = self.forward(ad, bd)
         except DomainError:
@@ -388,34 +423,56 @@ class _BinaryOp(Op):
             return y
         out = _new(Value)
         out._data = y
-        sinks = _recording()
-        if sinks:
-            point = (ad, bd)
-            da = self._partial(0, point) if ta is Value else None
-            db = self._partial(1, point) if tb is Value else None
-            rec: Record = (out, a, da, b, db, self)
-            for sink in sinks:
-                sink.append(rec)
+        sink = _recording()
+        if sink is not None:
+            index = 0
+            try:
+                da = self._rule_a(ad, bd) if ta is Value else None
+                index = 1
+                db = self._rule_b(ad, bd) if tb is Value else None
+            except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
+                raise self._no_derivative(index, (ad, bd), exc) from exc
+            if da is not None and (type(da) is not float or da != da):
+                da = self._checked_partial(da, 0, (ad, bd))
+            if db is not None and (type(db) is not float or db != db):
+                db = self._checked_partial(db, 1, (ad, bd))
+            sink.extend((out, a, da, b, db, self))
         return out
 
 
 def _argument_names(name: str, forward: Forward, arity: int) -> tuple[str, ...]:
     """Names of forward's arguments, for messages; checks they number ``arity``."""
     default = ("x",) if arity == 1 else ("a", "b")
-    try:
-        params = list(inspect.signature(forward).parameters.values())
-    except (TypeError, ValueError):
-        return default  # a builtin without a signature: trust the derivatives' count
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return default
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    required = [p for p in positional if p.default is p.empty]
+    if isinstance(forward, BuiltinFunctionType):
+        return default  # math.sin and friends: trust the number of derivatives
+    code = getattr(forward, "__code__", None)
+    if isinstance(code, CodeType) and not isinstance(forward, MethodType):
+        # A plain function: read its code object (importing inspect costs milliseconds).
+        if code.co_flags & 0x04:  # CO_VARARGS: any number of arguments
+            return default
+        names = code.co_varnames[: code.co_argcount]
+        defaults = getattr(forward, "__defaults__", None) or ()
+        positional, required_count = list(names), len(names) - len(defaults)
+    else:
+        import inspect
+
+        try:
+            params = list(inspect.signature(forward).parameters.values())
+        except (TypeError, ValueError):
+            return default  # no signature to read: trust the derivatives' count
+        if any(p.kind is p.VAR_POSITIONAL for p in params):
+            return default
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        usable = [p for p in params if p.kind in kinds]
+        positional = [p.name for p in usable]
+        required_count = sum(1 for p in usable if p.default is p.empty)
+    required = positional[:required_count]
     if not len(required) <= arity <= len(positional):
         raise OpDefinitionError(
             f"Op {name!r}: forward takes {len(required)} argument(s) but {arity} "
             f"derivative rule(s) were given; give exactly one rule per argument"
         )
-    return tuple(p.name for p in positional[:arity])
+    return tuple(positional[:arity])
 
 
 def _regions(
@@ -423,8 +480,9 @@ def _regions(
 ) -> tuple[Region | None, ...]:
     if domain is None:
         return (None,) * arity
-    if isinstance(domain, Interval):
-        domain = [domain]
+    given: object = domain  # checked as data: plugins hand us anything
+    if isinstance(given, Interval):
+        domain = [given]
     if not isinstance(domain, Sequence) or len(domain) != arity:
         raise OpDefinitionError(
             f"Op {name!r}: domain must give one entry per argument ({arity}), got {domain!r}"

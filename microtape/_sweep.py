@@ -24,9 +24,9 @@ reused under them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
+from typing import Union, cast
 
-from ._record import Record
+from ._record import WIDTH, Entry, Record
 from ._value import Value
 
 __all__ = ["Gradient", "float_sweep", "value_sweep"]
@@ -34,40 +34,42 @@ __all__ = ["Gradient", "float_sweep", "value_sweep"]
 Gradient = Union[Value, float]
 
 
-def float_sweep(records: Sequence[Record], seeds: dict[Value, float]) -> dict[Value, float]:
-    """Back-propagate float seeds through ``records``; return each reached Value's gradient.
+def float_sweep(flat: Sequence[Entry], seeds: dict[Value, float]) -> dict[Value, float]:
+    """Back-propagate float seeds through the flat records; return each reached Value's gradient.
 
     A Value is in the result exactly when the target depends on it through the
     records (its gradient may still be 0.0, for example past a relu that was off).
     """
     grads = seeds
     get = grads.get
-    for out, a, da, b, db, _ in reversed(records):
+    # One reversed iterator zipped six times yields each record's entries last-first:
+    # a flat list of records unpacks as fast as a list of tuples would.
+    backwards = reversed(flat)
+    for _, db, b, da, a, out in zip(*[backwards] * WIDTH):  # noqa: B905
         g = get(out)
         if g is None:  # the target does not depend on this op
             continue
         if da is not None:  # None: `a` is a constant
-            prev = get(a)  # type: ignore[arg-type]
-            grads[a] = g * da if prev is None else prev + g * da  # type: ignore[index]
+            prev = get(a)
+            grads[a] = g * da if prev is None else prev + g * da
         if db is not None:
-            prev = get(b)  # type: ignore[arg-type]
-            grads[b] = g * db if prev is None else prev + g * db  # type: ignore[index]
+            prev = get(b)
+            grads[b] = g * db if prev is None else prev + g * db
     return grads
 
 
 def value_sweep(
-    records: Sequence[Record], count: int, seeds: dict[Value, Gradient]
+    flat: Sequence[Entry], count: int, seeds: dict[Value, Gradient]
 ) -> dict[Value, Gradient]:
     """Back-propagate through the first ``count`` records, recording the arithmetic.
 
     ``count`` is fixed before the sweep starts: when this tape is itself recording,
-    the sweep's own ops are appended to ``records`` while it runs, and must not be
-    visited.
+    the sweep's own ops are added to ``flat`` while it runs, and must not be visited.
     """
     grads = seeds
     get = grads.get
-    for i in range(count - 1, -1, -1):
-        out, a, da, b, db, op = records[i]
+    for i in range((count - 1) * WIDTH, -1, -WIDTH):
+        out, a, da, b, db, op = cast(Record, flat[i : i + WIDTH])
         g = get(out)
         if g is None:
             continue

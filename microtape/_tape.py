@@ -19,11 +19,11 @@ from types import TracebackType
 from typing import Final, Literal, TypeVar, Union, final, overload
 from weakref import WeakSet
 
-from ._context import RECORDING, Sink
+from ._context import RECORDING, Sink, joined, without
 from ._errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ._explain import explain
 from ._nest import flatten
-from ._record import Record
+from ._record import WIDTH, Entry, Record
 from ._summary import summarize
 from ._sweep import Gradient, float_sweep, value_sweep
 from ._value import Value, as_number, changed_after, last_change
@@ -53,10 +53,10 @@ _FRESH, _RECORDING_STATE, _EXITED, _USED, _RELEASED = (
 )
 
 
-class _Records(list[Record]):
-    """A tape's records, with marks saying which change number each stretch was made at.
+class _Flat(list[Entry]):
+    """A tape's records, flat (six entries each, see ``_record.py``), with change marks.
 
-    A mark ``(i, change)`` means: records from index ``i`` on were made after in-place
+    A mark ``(i, change)`` means: records from record ``i`` on were made after in-place
     change number ``change``. One is added whenever recording (re)starts and whenever a
     Value's ``.data`` is assigned while the tape records.
     """
@@ -64,13 +64,17 @@ class _Records(list[Record]):
     __slots__ = ("marks",)
 
     def __init__(
-        self, records: Sequence[Record] = (), marks: Sequence[tuple[int, int]] = ()
+        self, entries: Sequence[Entry] = (), marks: Sequence[tuple[int, int]] = ()
     ) -> None:
-        super().__init__(records)
+        super().__init__(entries)
         self.marks: list[tuple[int, int]] = list(marks)
 
     def note_change(self, change: int, /) -> None:
-        self.marks.append((len(self), change))
+        self.marks.append((len(self) // WIDTH, change))
+
+    def records(self) -> list[Record]:
+        """The records as 6-tuples (a copy, for the slow paths that read them)."""
+        return list(zip(*[iter(self)] * WIDTH))  # noqa: B905
 
 
 class _WatchFilter:
@@ -80,20 +84,20 @@ class _WatchFilter:
     an op it recorded. That output becomes connected in turn.
     """
 
-    __slots__ = ("connected", "records")
+    __slots__ = ("connected", "flat")
 
-    def __init__(self, records: _Records, connected: set[Value]) -> None:
-        self.records = records
+    def __init__(self, flat: _Flat, connected: set[Value]) -> None:
+        self.flat = flat
         self.connected = connected
 
     def note_change(self, change: int, /) -> None:
-        self.records.note_change(change)
+        self.flat.note_change(change)
 
-    def append(self, record: Record, /) -> None:
+    def extend(self, record: Record, /) -> None:
         connected = self.connected
         if record[1] in connected or record[3] in connected:
             connected.add(record[0])
-            self.records.append(record)
+            self.flat.extend(record)
 
 
 @final
@@ -120,9 +124,9 @@ class GradientTape:
     __slots__ = (
         "_dropped",
         "_explicit",
+        "_flat",
         "_last_gradients",
         "_pauses",
-        "_records",
         "_sink",
         "_state",
         "_token",
@@ -140,12 +144,12 @@ class GradientTape:
             )
         self.persistent: Final = persistent
         self.watch_accessed_variables: Final = watch_accessed_variables
-        self._records: _Records | None = _Records()
+        self._flat: _Flat | None = _Flat()
         # Explicitly watched Values, with the number of records at the time of the watch
         # (for watched()'s order). A dict: identity-keyed, insertion-ordered, no duplicates.
         self._explicit: dict[Value, int] = {}
         self._sink: Sink | None = None
-        self._token: Token[tuple[Sink, ...]] | None = None
+        self._token: Token[Sink | None] | None = None
         self._state = _FRESH
         # What explain() and summary() report, kept off the recording hot path:
         # Values of records that reset() dropped (weakly: explaining must not keep
@@ -164,14 +168,14 @@ class GradientTape:
                 "again inside its own with block"
             )
         self._check_alive("enter")
-        records = self._records
-        assert records is not None
-        records.marks.append((len(records), last_change()))
+        flat = self._flat
+        assert flat is not None
+        flat.marks.append((len(flat) // WIDTH, last_change()))
         if self.watch_accessed_variables:
-            self._sink = records
+            self._sink = flat
         else:
-            self._sink = _WatchFilter(records, self._connected())
-        self._token = RECORDING.set((*RECORDING.get(), self._sink))
+            self._sink = _WatchFilter(flat, self._connected())
+        self._token = RECORDING.set(joined(self._sink))
         self._state = _RECORDING_STATE
         return self
 
@@ -188,8 +192,8 @@ class GradientTape:
             self._state = _EXITED
         # Detach: a task or thread that copied this context inside the block keeps the
         # old sink; whatever it appends after the block is not this tape's business.
-        if self._records is not None:
-            self._records = _Records(self._records, self._records.marks)
+        if self._flat is not None:
+            self._flat = _Flat(self._flat, self._flat.marks)
         self._sink = None
 
     def watch(self, *values: Value) -> None:
@@ -202,15 +206,15 @@ class GradientTape:
             TapeError: if the tape was released or used up.
         """
         self._check_alive("watch")
-        records = self._records
-        assert records is not None
+        flat = self._flat
+        assert flat is not None
         for i, v in enumerate(values):
             if type(v) is not Value:
                 raise ArgumentTypeError(
                     f"watch: argument {i} must be a Value, got {type(v).__name__} {v!r}"
                 )
         for v in values:
-            self._explicit.setdefault(v, len(records))
+            self._explicit.setdefault(v, len(flat) // WIDTH)
             if isinstance(self._sink, _WatchFilter):
                 self._sink.connected.add(v)
 
@@ -263,16 +267,17 @@ class GradientTape:
                 "stop_recording: the tape is not recording (use it inside `with tape:`)"
             )
         sink = self._sink
-        records = self._records
-        assert records is not None
-        start = len(records)
-        token = RECORDING.set(tuple(s for s in RECORDING.get() if s is not sink))
+        flat = self._flat
+        assert flat is not None
+        start = len(flat) // WIDTH
+        assert sink is not None
+        token = RECORDING.set(without(sink))
         try:
             yield
         finally:
             RECORDING.reset(token)
-            if self._records is records:  # not reset or released inside the block
-                self._pauses.append((start, len(records)))
+            if self._flat is flat:  # not reset or released inside the block
+                self._pauses.append((start, len(flat) // WIDTH))
 
     def reset(self) -> None:
         """Forget everything recorded and watched so far; a recording tape keeps recording.
@@ -282,21 +287,22 @@ class GradientTape:
         """
         if self._state == _RELEASED:
             raise TapeError("reset: the tape was released; create a new GradientTape")
-        if self._records is None:  # a used non-persistent tape becomes a fresh one
-            self._records = _Records()
+        records = self._records
+        if self._flat is None:  # a used non-persistent tape becomes a fresh one
+            self._flat = _Flat()
             self._state = _EXITED
-        elif self._records:
+        elif records:
             dropped = self._dropped if self._dropped is not None else WeakSet()
-            for out, a, _, b, _, _ in self._records:
+            for out, a, _, b, _, _ in records:
                 dropped.add(out)
                 if type(a) is Value:
                     dropped.add(a)
                 if type(b) is Value:
                     dropped.add(b)
             self._dropped = dropped
-            self._records.clear()  # in place: the recording context holds this list
+            self._flat.clear()  # in place: the recording context holds this list
         recording = self._state == _RECORDING_STATE
-        self._records.marks[:] = [(0, last_change())] if recording else []
+        self._flat.marks[:] = [(0, last_change())] if recording else []
         self._pauses.clear()
         self._last_gradients = None
         self._explicit.clear()
@@ -313,8 +319,13 @@ class GradientTape:
             raise TapeError("release: the tape is still recording; call release() after its block")
         self._free(_RELEASED)
 
+    @property
+    def _records(self) -> list[Record] | None:
+        """The records as 6-tuples, built on demand (None once freed); for slow paths."""
+        return None if self._flat is None else self._flat.records()
+
     def _free(self, state: str) -> None:
-        self._records = None
+        self._flat = None
         self._explicit = {}
         self._sink = None
         self._state = state
@@ -492,14 +503,14 @@ class GradientTape:
     def _differentiate(
         self, seeds: dict[Value, Gradient], sources: list[Value], mode: str
     ) -> list[Value | None]:
-        records = self._records
-        assert records is not None
-        _check_unchanged(records, seeds)
+        flat = self._flat
+        assert flat is not None
+        _check_unchanged(flat, seeds)
         grads: Mapping[Value, Gradient]
-        if RECORDING.get():
-            grads = value_sweep(records, len(records), seeds)
+        if RECORDING.get() is not None:
+            grads = value_sweep(flat, len(flat) // WIDTH, seeds)
         else:
-            grads = float_sweep(records, {t: float(s) for t, s in seeds.items()})
+            grads = float_sweep(flat, {t: float(s) for t, s in seeds.items()})
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
             self._last_gradients = grads
@@ -558,19 +569,20 @@ class GradientTape:
         return summarize(self)
 
     def __repr__(self) -> str:
-        n = len(self._records) if self._records is not None else 0
+        n = len(self._flat) // WIDTH if self._flat is not None else 0
         flags = "persistent" if self.persistent else "non-persistent"
         return f"<GradientTape {flags}, {self._state}, {n} records>"
 
 
-def _check_unchanged(records: _Records, targets: Iterable[Value]) -> None:
+def _check_unchanged(flat: _Flat, targets: Iterable[Value]) -> None:
     """Raise if a record on the way to the targets read a Value whose ``.data`` was
     assigned after that record was made."""
-    if not records or not records.marks:
+    if not flat or not flat.marks:
         return
-    changed = changed_after(records.marks[0][1])
+    changed = changed_after(flat.marks[0][1])
     if not changed:  # the usual case, one tape per training step: nothing to scan
         return
+    records = flat.records()
     reached = set(targets)
     on_the_way = [False] * len(records)
     for i in range(len(records) - 1, -1, -1):
@@ -578,7 +590,7 @@ def _check_unchanged(records: _Records, targets: Iterable[Value]) -> None:
         if out in reached:
             on_the_way[i] = True
             reached.update(arg for arg in (a, b) if type(arg) is Value)
-    marks = records.marks
+    marks = flat.marks
     m, since = 0, marks[0][1]
     for i, (_, a, _, b, _, op) in enumerate(records):
         while m + 1 < len(marks) and marks[m + 1][0] <= i:

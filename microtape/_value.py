@@ -8,7 +8,7 @@ gradient calls never interfere through it.
 
 The arithmetic dunders are the hot path. Each one computes its result, and only if
 some tape is recording (one context-variable read) builds one record with its local
-partials as floats and appends it to each recording tape. They are specialised by
+partials as floats and adds it to each recording tape. They are specialised by
 hand for speed, but the ops they record are the ``add``, ``sub``, ``mul``, ``div``,
 ``pow``, ``neg`` and ``abs`` of the built-in table, whose rules serve the
 higher-order sweep and which the sympy oracle checks against these dunders.
@@ -133,8 +133,8 @@ class Value:
         return self._data >= _operand_float(other)
 
     # ---- recorded arithmetic (the hot path) -------------------------------------------------
-    # Shape of every binary dunder: compute, then `if sinks:` build one record and append
-    # it to each recording tape. Nothing else happens when no tape is recording.
+    # Shape of every binary dunder: compute, then, if a tape records (`sink is not None`),
+    # build one record and hand it to the sink. Nothing else happens outside any tape.
 
     def __add__(self, other: Value | float) -> Value:
         out = _new(Value)
@@ -147,10 +147,9 @@ class Value:
                 return NotImplemented
             out._data = self._data + c
             rec = (out, self, 1.0, other, None, _ADD)
-        sinks = _recording()
-        if sinks:
-            for sink in sinks:
-                sink.append(rec)
+        sink = _recording()
+        if sink is not None:
+            sink.extend(rec)
         return out
 
     def __radd__(self, other: float) -> Value:
@@ -159,11 +158,10 @@ class Value:
             return NotImplemented
         out = _new(Value)
         out._data = c + self._data
-        sinks = _recording()
-        if sinks:
+        sink = _recording()
+        if sink is not None:
             rec: Record = (out, other, None, self, 1.0, _ADD)
-            for sink in sinks:
-                sink.append(rec)
+            sink.extend(rec)
         return out
 
     def __sub__(self, other: Value | float) -> Value:
@@ -177,10 +175,9 @@ class Value:
                 return NotImplemented
             out._data = self._data - c
             rec = (out, self, 1.0, other, None, _SUB)
-        sinks = _recording()
-        if sinks:
-            for sink in sinks:
-                sink.append(rec)
+        sink = _recording()
+        if sink is not None:
+            sink.extend(rec)
         return out
 
     def __rsub__(self, other: float) -> Value:
@@ -189,11 +186,10 @@ class Value:
             return NotImplemented
         out = _new(Value)
         out._data = c - self._data
-        sinks = _recording()
-        if sinks:
+        sink = _recording()
+        if sink is not None:
             rec: Record = (out, other, None, self, -1.0, _SUB)
-            for sink in sinks:
-                sink.append(rec)
+            sink.extend(rec)
         return out
 
     def __mul__(self, other: Value | float) -> Value:
@@ -209,10 +205,9 @@ class Value:
                 return NotImplemented
             out._data = a * c
             rec = (out, self, c, other, None, _MUL)
-        sinks = _recording()
-        if sinks:
-            for sink in sinks:
-                sink.append(rec)
+        sink = _recording()
+        if sink is not None:
+            sink.extend(rec)
         return out
 
     def __rmul__(self, other: float) -> Value:
@@ -221,11 +216,10 @@ class Value:
             return NotImplemented
         out = _new(Value)
         out._data = c * self._data
-        sinks = _recording()
-        if sinks:
+        sink = _recording()
+        if sink is not None:
             rec: Record = (out, other, None, self, c, _MUL)
-            for sink in sinks:
-                sink.append(rec)
+            sink.extend(rec)
         return out
 
     def __truediv__(self, other: Value | float) -> Value:
@@ -249,11 +243,10 @@ class Value:
     def __neg__(self) -> Value:
         out = _new(Value)
         out._data = -self._data
-        sinks = _recording()
-        if sinks:
+        sink = _recording()
+        if sink is not None:
             rec: Record = (out, self, -1.0, None, None, _NEG)
-            for sink in sinks:
-                sink.append(rec)
+            sink.extend(rec)
         return out
 
     def __pos__(self) -> Value:
@@ -282,7 +275,8 @@ def _note_change(value: Value) -> None:
     change = next(_changes)
     _changed[value] = change
     _last_change = change
-    for sink in _recording():
+    sink = _recording()
+    if sink is not None:
         sink.note_change(change)
 
 
