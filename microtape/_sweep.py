@@ -23,7 +23,7 @@ reused under them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Union, cast
 
 from ._record import WIDTH, Entry, Record
@@ -34,27 +34,46 @@ __all__ = ["Gradient", "float_sweep", "value_sweep"]
 Gradient = Union[Value, float]
 
 
-def float_sweep(flat: Sequence[Entry], seeds: dict[Value, float]) -> dict[Value, float]:
-    """Back-propagate float seeds through the flat records; return each reached Value's gradient.
+def float_sweep(
+    flat: Sequence[Entry], seeds: dict[Value, float], keep: Collection[Value] | None = None
+) -> dict[Value, float]:
+    """Back-propagate float seeds through the flat records.
 
-    A Value is in the result exactly when the target depends on it through the
-    records (its gradient may still be 0.0, for example past a relu that was off).
+    Args:
+        flat: the tape's records.
+        seeds: the upstream gradient of each target.
+        keep: the Values whose gradients the caller needs (the sources); None keeps
+            the gradient of every node reached (for ``print(tape)``).
+
+    Returns:
+        The gradients: a Value is present exactly when the target depends on it
+        through the records (its gradient may still be 0.0, for example past a relu
+        that was off). With ``keep``, only leaves and the Values in ``keep``.
     """
     grads = seeds
     get = grads.get
+    # An op's output appears in no record before its own, so once its record is done
+    # its gradient can leave the dict: with `keep`, the dict holds only the frontier of
+    # the sweep and stays small and cache-friendly however deep the graph is.
+    take = get if keep is None else grads.pop
+    wanted = keep if keep is not None else ()
+    kept: dict[Value, float] = {}
     # One reversed iterator zipped six times yields each record's entries last-first:
     # a flat list of records unpacks as fast as a list of tuples would.
     backwards = reversed(flat)
     for _, db, b, da, a, out in zip(*[backwards] * WIDTH):  # noqa: B905
-        g = get(out)
+        g = take(out, None)
         if g is None:  # the target does not depend on this op
             continue
+        if out in wanted:
+            kept[out] = g
         if da is not None:  # None: `a` is a constant
             prev = get(a)
             grads[a] = g * da if prev is None else prev + g * da
         if db is not None:
             prev = get(b)
             grads[b] = g * db if prev is None else prev + g * db
+    grads.update(kept)
     return grads
 
 

@@ -125,7 +125,7 @@ class GradientTape:
         "_dropped",
         "_explicit",
         "_flat",
-        "_last_gradients",
+        "_last_seeds",
         "_pauses",
         "_sink",
         "_state",
@@ -157,7 +157,7 @@ class GradientTape:
         # the gradients of the last gradient() call on a persistent tape.
         self._dropped: WeakSet[Value] | None = None
         self._pauses: list[tuple[int, int]] = []
-        self._last_gradients: Mapping[Value, Gradient] | None = None
+        self._last_seeds: dict[Value, float] | None = None
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -304,7 +304,7 @@ class GradientTape:
         recording = self._state == _RECORDING_STATE
         self._flat.marks[:] = [(0, last_change())] if recording else []
         self._pauses.clear()
-        self._last_gradients = None
+        self._last_seeds = None
         self._explicit.clear()
         if isinstance(self._sink, _WatchFilter):
             self._sink.connected.clear()
@@ -320,6 +320,17 @@ class GradientTape:
         self._free(_RELEASED)
 
     @property
+    def _last_gradients(self) -> dict[Value, float] | None:
+        """Every node's gradient from the last gradient() call of a persistent tape.
+
+        Recomputed on demand (for print(tape) and pictures) from the seeds of that
+        call, so the tape holds no per-node gradients between calls.
+        """
+        if self._flat is None or self._last_seeds is None:
+            return None
+        return float_sweep(self._flat, dict(self._last_seeds))
+
+    @property
     def _records(self) -> list[Record] | None:
         """The records as 6-tuples, built on demand (None once freed); for slow paths."""
         return None if self._flat is None else self._flat.records()
@@ -331,7 +342,7 @@ class GradientTape:
         self._state = state
         self._dropped = None
         self._pauses = []
-        self._last_gradients = None
+        self._last_seeds = None
 
     def _check_alive(self, what: str) -> None:
         if self._state == _RELEASED:
@@ -510,10 +521,11 @@ class GradientTape:
         if RECORDING.get() is not None:
             grads = value_sweep(flat, len(flat) // WIDTH, seeds)
         else:
-            grads = float_sweep(flat, {t: float(s) for t, s in seeds.items()})
+            floats = {t: float(s) for t, s in seeds.items()}
+            grads = float_sweep(flat, dict(floats), keep=set(sources))
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
-            self._last_gradients = grads
+            self._last_seeds = {t: float(s) for t, s in seeds.items()}
         results: list[Value | None] = []
         for source in sources:
             g = grads.get(source)
