@@ -18,6 +18,7 @@ __all__ = ["main"]
 
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "demo": ("microtape._demo", "a guided tour of a gradient tape, in the terminal"),
+    "bench": ("microtape._bench", "time and measure the engine against micrograd and a floor"),
 }
 """Command name -> (module, one-line description)."""
 

@@ -330,6 +330,10 @@ class GradientTape:
             return None
         return float_sweep(self._flat, dict(self._last_seeds))
 
+    def _count(self) -> int:
+        """How many records the tape holds (0 once freed), without building them."""
+        return 0 if self._flat is None else len(self._flat) // WIDTH
+
     @property
     def _records(self) -> list[Record] | None:
         """The records as 6-tuples, built on demand (None once freed); for slow paths."""
@@ -581,7 +585,7 @@ class GradientTape:
         return summarize(self)
 
     def __repr__(self) -> str:
-        n = len(self._flat) // WIDTH if self._flat is not None else 0
+        n = self._count()
         flags = "persistent" if self.persistent else "non-persistent"
         return f"<GradientTape {flags}, {self._state}, {n} records>"
 

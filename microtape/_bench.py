@@ -1,0 +1,251 @@
+"""``microtape bench``: how fast microtape records and sweeps, and how much memory it holds.
+
+Every figure is measured in this process, side by side with a floor (the leanest
+pure-Python reverse mode) and, when it is installed, micrograd 0.1.0:
+
+- the reference workloads (mlp, chain): milliseconds for record plus reverse sweep,
+  nanoseconds and bytes held per recorded node, and the ratios micrograd/microtape and
+  microtape/floor. Per-node figures divide by the records on microtape's tape for every
+  engine, so that they compare node for node;
+- second order: a Hessian through nested tapes against one first-order gradient;
+- Value arithmetic outside any tape against the same arithmetic on floats;
+- what ``import microtape`` adds to the start of a fresh interpreter;
+- a chain a million steps deep against one of ten thousand, per node;
+- plugin ops (built with ``mt.Op``) against built-in ops of the same arity;
+- the memory a tape returns on ``release()`` and after a non-persistent gradient.
+
+What is measured lives in ``_bench_workloads.py`` (which mirrors the project's reference
+file), how it is measured in ``_bench_measure.py``; this module is the command and its
+text report. ``--json`` prints the same figures for machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+
+from . import _bench_measure as measure
+from ._bench_measure import Report, Settings, Stat
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The benchmark's options; sizes default to the reference's (or small, with --quick)."""
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: a smoke run of every figure"
+    )
+    parser.add_argument("--repeat", type=_positive, default=5, help="runs per figure (default 5)")
+    parser.add_argument(
+        "--points", type=_positive, help="points of the mlp workload (default 100; quick 10)"
+    )
+    parser.add_argument(
+        "--depth",
+        type=_positive,
+        help="steps of the chain, plugin-op, memory and arithmetic workloads "
+        "(default 100,000; quick 2,000)",
+    )
+    parser.add_argument(
+        "--deep",
+        type=_positive,
+        help="steps of the deep chain, compared per node with one of deep/100 steps "
+        "(default 1,000,000; quick 10,000)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON only")
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return number
+
+
+def run(args: argparse.Namespace) -> int:
+    """Measure every figure, printing each section as it completes (or JSON at the end).
+
+    Returns:
+        0, or 1 if microtape or the floor failed a workload (micrograd's RecursionError
+        on deep graphs is expected, and reported).
+    """
+    quick = bool(args.quick)
+    settings = Settings(
+        quick=quick,
+        repeat=args.repeat,
+        points=args.points or (10 if quick else 100),
+        depth=args.depth or (2_000 if quick else 100_000),
+        deep=args.deep or (10_000 if quick else 1_000_000),
+        loops=5 if quick else 100,
+    )
+    show: Callable[[str], None] = (lambda text: None) if args.json else _print
+    report: Report = {"machine": measure.machine(), "settings": asdict(settings)}
+    report["settings"]["shallow"] = settings.shallow
+    show(_header(report))
+    sections: list[tuple[str, Callable[[Settings], Report], Callable[[Report], list[str]]]] = [
+        ("workloads", measure.workloads, _workloads),
+        ("second_order", measure.second_order, _second_order),
+        ("arithmetic", measure.arithmetic, _arithmetic),
+        ("import", measure.import_time, _import),
+        ("deep_chain", measure.deep_chain, _deep_chain),
+        ("plugin_ops", measure.plugin_ops, _plugin_ops),
+        ("memory", measure.memory, _memory),
+    ]
+    for key, measure_section, render in sections:
+        report[key] = measure_section(settings)
+        show("\n" + "\n".join(render(report[key])))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    failed = any(
+        report["workloads"][name]["engines"][engine]["status"] != "ok"
+        for name in ("mlp", "chain")
+        for engine in ("microtape", "floor")
+    )
+    return 1 if failed or report["deep_chain"]["status"] != "ok" else 0
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+# ---- the text report -----------------------------------------------------------------------
+# Every repeated figure is shown as "min / median", right-aligned in two columns.
+
+LABEL = 44
+
+
+PAIR = 22
+
+
+def _pair(stat: Stat, digits: int) -> str:
+    """``"min / median"``, right-aligned in its column."""
+    return f"{stat['min']:,.{digits}f} / {stat['median']:,.{digits}f}".rjust(PAIR)
+
+
+def _row(label: str, stat: Stat, digits: int, unit: str) -> str:
+    return f"  {label:<{LABEL}}{_pair(stat, digits)} {unit}"
+
+
+def _scaled(stat: Stat, factor: float) -> Stat:
+    return {key: value * factor for key, value in stat.items()}
+
+
+def _header(report: Report) -> str:
+    m, s = report["machine"], report["settings"]
+    runs = f"{s['repeat']} run{'s' if s['repeat'] != 1 else ''}"
+    return (
+        f"microtape {m['microtape']} bench ({'quick, ' if s['quick'] else ''}{runs} per figure; "
+        "min / median; each timed run starts with gc.collect())\n"
+        f"machine: {m['processor']}, {m['machine']}, {m['cpu_count']} CPUs; "
+        f"{m['implementation']} {m['python']}; {m['platform']}"
+    )
+
+
+def _workloads(report: Report) -> list[str]:
+    lines = [
+        "Reference workloads: record + reverse sweep. Per-node figures divide by microtape's",
+        "record count, for every engine; bytes held are read once with tracemalloc.",
+        f"  {'workload':<10}{'engine':<12}{'ms':>{PAIR}}{'ns/node':>{PAIR + 1}}{'B/node held':>14}",
+    ]
+    for name, workload in report.items():
+        lines.append(f"  {name:<10}{workload['nodes']:,} nodes")
+        for engine, entry in workload["engines"].items():
+            if "ms" in entry:
+                times = _pair(entry["ms"], 1) + " " + _pair(entry["ns_per_node"], 0)
+            elif entry["status"] == "RecursionError":
+                times = f"{'RecursionError (its sweep recurses)':>{2 * PAIR + 1}}"
+            else:
+                times = f"{entry['status']:>{2 * PAIR + 1}}"
+            held = f"{entry['bytes_per_node']:>14,.0f}" if "bytes_per_node" in entry else ""
+            lines.append(f"  {'':<10}{engine:<12}{times}{held}")
+        for ratio, stat in workload["ratios"].items():
+            label = f"ratio {ratio.replace('/', ' / ')}"
+            lines.append(f"  {'':<10}{label:<{12 + PAIR + 1}}{_pair(stat, 2)} x")
+    return lines
+
+
+def _second_order(r: Report) -> list[str]:
+    return [
+        f"Second order: a function of {r['variables']} variables",
+        _row(f"one gradient ({r['gradient_records']} records)", r["gradient_us"], 1, "us"),
+        _row(
+            f"Hessian, nested tapes ({r['hessian_records']} outer records)",
+            r["hessian_us"],
+            1,
+            "us",
+        ),
+        _row("ratio Hessian / gradient", r["ratio"], 1, "x"),
+    ]
+
+
+def _arithmetic(r: Report) -> list[str]:
+    return [
+        f"Arithmetic outside any tape: {r['ops']:,} ops, y = y * a + b - 0.5 * y",
+        _row("Value", r["value_ns_per_op"], 0, "ns/op"),
+        _row("float", r["float_ns_per_op"], 0, "ns/op"),
+        _row("ratio Value / float", r["ratio"], 1, "x"),
+    ]
+
+
+def _import(r: Report) -> list[str]:
+    loaded = ", ".join(f"{name}: {'yes' if r[name] else 'no'}" for name in _IMPORT_FLAGS)
+    return [
+        "import microtape, in fresh interpreters",
+        _row("python -c pass", r["pass_ms"], 1, "ms"),
+        _row('python -c "import microtape"', r["import_ms"], 1, "ms"),
+        _row("added by import microtape", r["added_ms"], 1, "ms"),
+        _row("-X importtime, microtape cumulative", _scaled(r["importtime_us"], 1e-3), 1, "ms"),
+        f"  {r['modules']} modules loaded by the import; {loaded}",
+    ]
+
+
+_IMPORT_FLAGS = ("sympy", "importlib.metadata")
+
+
+def _deep_chain(r: Report) -> list[str]:
+    shallow, deep = r["shallow"], r["deep"]
+    if r["status"] != "ok":
+        return [f"Deep chain, microtape, depth {deep['depth']:,}: {r['status']}"]
+    return [
+        "Deep chain, microtape: record + reverse sweep; completed, no RecursionError",
+        _row(
+            f"depth {shallow['depth']:,} ({shallow['nodes']:,} nodes)",
+            shallow["ns_per_node"],
+            0,
+            "ns/node",
+        ),
+        _row(
+            f"depth {deep['depth']:,} ({deep['nodes']:,} nodes)", deep["ns_per_node"], 0, "ns/node"
+        ),
+        _row("ratio deep / shallow", r["ratio"], 2, "x"),
+    ]
+
+
+def _plugin_ops(r: Report) -> list[str]:
+    lines = [f"Plugin ops against built-ins: chains of {r['nodes']:,} ops, record + reverse sweep"]
+    for arity in ("unary", "binary"):
+        entry = r[arity]
+        for name, stat in entry["ns_per_node"].items():
+            lines.append(_row(f"{arity} {name}", stat, 0, "ns/node"))
+        for name, stat in entry["ratios"].items():
+            lines.append(_row(f"ratio {name.replace('/', ' / ')}", stat, 2, "x"))
+    return lines
+
+
+def _memory(r: Report) -> list[str]:
+    lines = [
+        f"Memory returned: chain of depth {r['depth']:,} ({r['nodes']:,} records), tracemalloc"
+    ]
+    for key, event in (("persistent", "release()"), ("non_persistent", "gradient()")):
+        entry = r[key]
+        held, left = f"{entry['held_bytes']:,}", f"{entry['still_held_bytes']:,}"
+        lines.append(f"  {key.replace('_', '-') + ' tape, held':<{LABEL}}{held:>{PAIR}} bytes")
+        lines.append(
+            f"  {'  still held after ' + event:<{LABEL}}{left:>{PAIR}} bytes "
+            f"({entry['cycle_objects']} objects left to the cycle collector)"
+        )
+    return lines
