@@ -14,12 +14,15 @@ __all__ = [
     "ArgumentTypeError",
     "DomainError",
     "GradientTape",
+    "GraphvizError",
     "Interval",
     "MicrotapeError",
+    "MissingGradientError",
     "Op",
     "OpConflictError",
     "OpDefinitionError",
     "PluginWarning",
+    "ShapeError",
     "TapeError",
     "UnconnectedGradientError",
     "UnknownOpError",
@@ -33,11 +36,13 @@ __all__ = [
     "pow",
     "register",
     "relu",
+    "render_dot",
     "sigmoid",
     "sin",
     "sqrt",
     "tan",
     "tanh",
+    "to_dot",
 ]
 
 __version__ = "0.1.0"
@@ -56,12 +61,17 @@ from ._builtins import sin
 from ._builtins import sqrt
 from ._builtins import tan
 from ._builtins import tanh
+from ._dot import render_dot
+from ._dot import to_dot
 from ._errors import ArgumentTypeError
 from ._errors import DomainError
+from ._errors import GraphvizError
 from ._errors import MicrotapeError
+from ._errors import MissingGradientError
 from ._errors import OpConflictError
 from ._errors import OpDefinitionError
 from ._errors import PluginWarning
+from ._errors import ShapeError
 from ._errors import TapeError
 from ._errors import UnconnectedGradientError
 from ._errors import UnknownOpError

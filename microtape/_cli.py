@@ -17,8 +17,10 @@ from typing import Final, Protocol, cast
 __all__ = ["main"]
 
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
-    "demo": ("microtape._demo", "a guided tour of a gradient tape, in the terminal"),
+    "demo": ("microtape._demo", "train a small neural network on two moons, in the terminal"),
     "bench": ("microtape._bench", "time and measure the engine against micrograd and a floor"),
+    "ops": ("microtape._cli_ops", "list every op: arity, origin, domain, doc; then broken plugins"),
+    "check": ("microtape._cli_check", "check ops' values and derivatives against sympy"),
 }
 """Command name -> (module, one-line description)."""
 

@@ -6,9 +6,12 @@ programmer would expect, so ``except ValueError`` keeps working::
     Exception
     └── MicrotapeError
         ├── TapeError            (RuntimeError)   a tape used the wrong way
+        ├── GraphvizError        (RuntimeError)   the dot program is missing or failed
         ├── ArgumentTypeError    (TypeError)      a value of the wrong type
         ├── DomainError          (ValueError)     a number outside an op's domain
         ├── UnconnectedGradientError (LookupError) no gradient, with unconnected="raise"
+        ├── MissingGradientError (ValueError)     an optimizer was handed a None gradient
+        ├── ShapeError           (ValueError)     a sequence of the wrong length (nn, losses)
         ├── OpDefinitionError    (ValueError)     an Op that cannot be built
         ├── OpConflictError      (ValueError)     two ops want one name
         └── UnknownOpError       (LookupError)    no op has that name
@@ -22,10 +25,13 @@ from __future__ import annotations
 __all__ = [
     "ArgumentTypeError",
     "DomainError",
+    "GraphvizError",
     "MicrotapeError",
+    "MissingGradientError",
     "OpConflictError",
     "OpDefinitionError",
     "PluginWarning",
+    "ShapeError",
     "TapeError",
     "UnconnectedGradientError",
     "UnknownOpError",
@@ -50,6 +56,22 @@ class ArgumentTypeError(MicrotapeError, TypeError):
 
 class DomainError(MicrotapeError, ValueError):
     """A number is outside the domain of an op, such as ``log(-1.0)`` or ``x / 0``."""
+
+
+class GraphvizError(MicrotapeError, RuntimeError):
+    """The ``dot`` program is missing, or failed to render a graph."""
+
+
+class MissingGradientError(MicrotapeError, ValueError):
+    """An optimizer's ``apply_gradients`` got ``None`` as the gradient of a variable.
+
+    A ValueError, as Keras's "No gradients provided" is, so code written for Keras
+    that catches it keeps working.
+    """
+
+
+class ShapeError(MicrotapeError, ValueError):
+    """A sequence has the wrong length: a layer's input, or predictions against targets."""
 
 
 class UnconnectedGradientError(MicrotapeError, LookupError):

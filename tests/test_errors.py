@@ -17,6 +17,9 @@ import microtape as mt
         (mt.OpConflictError, ValueError),
         (mt.UnknownOpError, LookupError),
         (mt.UnconnectedGradientError, LookupError),
+        (mt.GraphvizError, RuntimeError),
+        (mt.MissingGradientError, ValueError),
+        (mt.ShapeError, ValueError),
     ],
 )
 def test_each_error_is_a_microtape_error_and_its_builtin(

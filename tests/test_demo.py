@@ -1,0 +1,150 @@
+"""``python -m microtape demo``: trains the classifier, shows progress, plots the boundary."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from microtape import _demo
+from microtape._cli import main
+from microtape.datasets import Moons, make_moons
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--epochs", "4", "--samples", "40", "--hidden", "4"]
+"""A demo small enough to run in a fraction of a second."""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _frame(out: str) -> list[str]:
+    """The plot's rows, borders included."""
+    lines = out.splitlines()
+    top = lines.index("+" + "-" * _demo.WIDTH + "+")
+    return lines[top : top + _demo.HEIGHT + 2]
+
+
+def test_the_default_demo_fits_the_two_moons(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    found = re.search(r"training accuracy (\d+\.\d)% \(100 epochs, 200 points\)", out)
+    assert found is not None and float(found.group(1)) > 95.0
+    assert "MLP 2 -> 8 -> 8 -> 1 (tanh): 105 parameters" in out
+    rows = _frame(out)
+    assert rows[-1] == rows[0] and all(len(row) == _demo.WIDTH + 2 for row in rows)
+    inside = "".join(row[1:-1] for row in rows[1:-1])
+    assert set(inside) <= {*_demo.REGION, *_demo.POINT, *(p.upper() for p in _demo.POINT)}
+    assert all(ch in inside for ch in (*_demo.REGION, *_demo.POINT))  # both regions, classes
+
+
+def test_without_a_terminal_progress_is_plain_periodic_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--epochs", "20", "--samples", "40", "--hidden", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    epochs = re.findall(
+        r"^epoch +(\d+)/20  loss \d\.\d{4}  accuracy +\d+\.\d%  \([\d,]+ ops", out, re.M
+    )
+    assert epochs == [str(n) for n in range(2, 21, 2)]  # every tenth of the run
+
+
+def test_in_a_terminal_progress_is_one_line_rewritten(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["demo", *SMALL]) == 0
+    out = terminal.getvalue()
+    updates = re.findall(r"\repoch (\d)/4  loss ", out)
+    assert updates == ["1", "2", "3", "4"]
+    assert "\nepoch" not in out  # no line of its own: each update overwrites the last
+
+
+def test_the_dot_option_writes_one_samples_graph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "sample.dot"
+    assert main(["demo", *SMALL, "--dot", str(path)]) == 0
+    dot = path.read_text()
+    nodes = re.findall(r'^  (\w+) \[label="', dot, re.M)
+    assert dot.startswith("digraph microtape {") and "depends on" in dot
+    # 2 inputs (constants) -> 4 tanh units -> 1 logit, then the loss: the leaves are
+    # the 4 * 2 + 4 + 4 + 1 = 17 parameters, each with its gradient.
+    assert dot.count("(leaf)") == 17 and 'grad -"' not in dot  # every node has a gradient
+    assert f"({len(nodes)} nodes)" in capsys.readouterr().out
+
+
+def test_the_dot_option_renders_a_picture_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if shutil.which("dot") is None and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz); CI runs this")
+    path = tmp_path / "sample.svg"
+    assert main(["demo", *SMALL, "--dot", str(path)]) == 0
+    assert path.read_text().startswith("<?xml")
+
+
+def test_the_dot_option_reports_a_file_it_cannot_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", *SMALL, "--dot", str(tmp_path / "missing" / "g.dot")]) == 1
+    assert "microtape demo: --dot" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", [["--epochs", "0"], ["--hidden", "8,x"], ["--hidden", "0"]])
+def test_bad_options_are_refused(bad: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo", *bad])
+    assert info.value.code == 2
+    assert "microtape demo: error" in capsys.readouterr().err
+
+
+def test_the_demo_runs_from_a_clone_with_the_standard_library_only() -> None:
+    # -S: no site-packages at all, so neither an installed microtape nor sympy or
+    # hypothesis can be imported: the demo must run on the package beside it alone.
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "microtape", "demo", *SMALL],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "training accuracy" in done.stdout
+
+
+# ---- the pieces ------------------------------------------------------------------------------
+
+
+def test_make_moons_is_reproducible_and_alternates_the_classes() -> None:
+    moons = make_moons(10, noise=0.0, seed=3)
+    assert moons == make_moons(10, noise=0.0, seed=3)
+    assert moons != make_moons(10, noise=0.0, seed=4)
+    assert moons.labels == [0.0, 1.0] * 5
+    for (x, y), label in zip(moons.points, moons.labels, strict=True):
+        # Without noise each point lies on its unit half-circle (centres shifted by -0.5, -0.25).
+        cx, cy = (-0.5, -0.25) if label == 0.0 else (0.5, 0.25)
+        assert (x - cx) ** 2 + (y - cy) ** 2 == pytest.approx(1.0)
+        assert (y >= cy) if label == 0.0 else (y <= cy)
+
+
+def test_plot_draws_regions_points_and_mistakes() -> None:
+    moons = Moons([(-1.0, 0.0), (1.0, 0.0), (1.0, 1.0)], [0.0, 1.0, 0.0])
+    text = _demo.plot(moons, lambda x, y: x > 0.0, logits=[-1.0, 1.0, 1.0])
+    rows = text.splitlines()[1 : _demo.HEIGHT + 1]
+    left = "".join(row[1 : _demo.WIDTH // 2] for row in rows)
+    right = "".join(row[_demo.WIDTH // 2 + 2 : -1] for row in rows)
+    assert set(left) <= {" ", "o"} and set(right) <= {".", "x", "O"}
+    assert "".join(rows).count("o") == 1  # right: logit < 0 for class 0
+    assert "".join(rows).count("x") == 1
+    assert "".join(rows).count("O") == 1  # wrong: logit > 0 for class 0
+    assert "misclassified" in text.splitlines()[-1]

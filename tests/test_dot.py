@@ -1,0 +1,222 @@
+"""mt.to_dot and mt.render_dot: the graph a tape recorded, as DOT text and as a picture.
+
+Rendering needs Graphviz's ``dot``. Without it these tests skip on a laptop, but
+fail under CI (CI=true), whose script installs Graphviz: a picture that was never
+rendered is not tested.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import microtape as mt
+
+NODE = re.compile(r'^  (\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', re.M)
+EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[(.*)\])?;$", re.M)
+
+
+@pytest.fixture
+def dot_program() -> str:
+    """The path of ``dot``; skip without it, except under CI."""
+    found = shutil.which("dot")
+    if found is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("Graphviz's dot is not installed, but CI must render: install graphviz")
+        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz); CI runs this")
+    return found
+
+
+def _nodes(dot: str) -> dict[str, str]:
+    return {name: label for name, label, _ in NODE.findall(dot)}
+
+
+def _edges(dot: str) -> list[tuple[str, str, str]]:
+    return [(a, b, attrs) for a, b, attrs in EDGE.findall(dot)]
+
+
+def _recorded() -> tuple[mt.GradientTape, mt.Value, mt.Value, mt.Value]:
+    """x = 2: y = sin(x) * 3 (the target), and an unrelated z = exp(x)."""
+    x = mt.Value(2.0)
+    with mt.GradientTape(persistent=True) as tape:
+        y = mt.sin(x) * 3.0
+        z = mt.exp(x)
+    return tape, x, y, z
+
+
+# ---- the text -------------------------------------------------------------------------------
+
+
+def test_a_tape_is_drawn_with_one_node_per_value_named_as_print_tape_names_them() -> None:
+    tape, _, _, _ = _recorded()
+    dot = mt.to_dot(tape)
+    assert dot.startswith("digraph microtape {\n") and dot.endswith("}\n")
+    nodes = _nodes(dot)
+    assert nodes == {
+        "v0": "v0 (leaf) | value 2",
+        "v1": "v1 = sin | value 0.909297",
+        "v2": "v2 = mul | value 2.72789",
+        "v3": "v3 = exp | value 7.38906",
+        "c0": "3.0",
+    }
+    summary = str(tape)
+    for line in ("v0 = 2", "v1 = 0.909297", "v2 = 2.72789", "v3 = 7.38906"):
+        assert line in summary
+
+
+def test_arrows_carry_the_local_derivatives_and_constants_are_dashed() -> None:
+    tape, _, _, _ = _recorded()
+    edges = _edges(mt.to_dot(tape))
+    assert edges == [
+        ("v0", "v1", f'label="×{math.cos(2.0):.6g}"'),
+        ("v1", "v2", 'label="×3"'),
+        ("c0", "v2", "style=dashed"),
+        ("v0", "v3", f'label="×{math.exp(2.0):.6g}"'),
+    ]
+
+
+def test_every_arrow_joins_declared_nodes() -> None:
+    x, w = mt.Value(0.5), mt.Value(-1.5)
+    with mt.GradientTape() as tape:
+        y = mt.tanh(x * w + 1.0) ** 2 / (x - 3.0)
+    dot = mt.to_dot(tape)
+    nodes = _nodes(dot)
+    assert all(a in nodes and b in nodes for a, b, _ in _edges(dot))
+    assert len(nodes) == 2 + 6 + 3  # two leaves, six ops, three constants
+    assert y.data < 0
+
+
+def test_gradients_appear_after_a_gradient_call_on_a_persistent_tape() -> None:
+    tape, x, y, _ = _recorded()
+    assert "grad" not in mt.to_dot(tape)  # nothing differentiated yet
+    tape.gradient(y, x)
+    nodes = _nodes(mt.to_dot(tape))
+    assert nodes["v0"] == f"v0 (leaf) | value 2 | grad {3 * math.cos(2.0):.6g}"
+    assert nodes["v2"].endswith("| grad 1")
+    assert nodes["v3"].endswith("| grad -")  # exp(x) is not on the way to y
+
+
+def test_a_value_is_drawn_with_only_what_it_depends_on_and_is_highlighted() -> None:
+    tape, x, y, _ = _recorded()
+    dot = mt.to_dot(y, tape)
+    nodes = _nodes(dot)
+    assert set(nodes) == {"v0", "v1", "v2", "c0"}  # no exp: y does not depend on it
+    assert "what v2 depends on" in dot
+    (target_attrs,) = [attrs for name, _, attrs in NODE.findall(dot) if name == "v2"]
+    assert "bold" in target_attrs
+    leaf_only = _nodes(mt.to_dot(x, tape))
+    assert leaf_only == {"v0": "v0 (leaf) | value 2"}
+
+
+def test_labels_are_escaped() -> None:
+    class Odd(float):
+        def __repr__(self) -> str:
+            return 'odd{"|<>}\\'
+
+    x = mt.Value(1.0)
+    with mt.GradientTape() as tape:
+        x * Odd(2.0)
+    assert _nodes(mt.to_dot(tape))["c0"] == 'odd\\{\\"\\|\\<\\>\\}\\\\'
+
+
+def test_a_tape_that_recorded_nothing_is_an_empty_graph() -> None:
+    with mt.GradientTape() as tape:
+        pass
+    dot = mt.to_dot(tape)
+    assert _nodes(dot) == {} and _edges(dot) == []
+    assert "0 records of a non-persistent tape" in dot
+
+
+# ---- what to_dot refuses --------------------------------------------------------------------
+
+
+def test_a_value_without_its_tape_is_refused_with_the_reason() -> None:
+    with pytest.raises(mt.ArgumentTypeError, match="does not know how it was computed"):
+        mt.to_dot(mt.Value(1.0))  # type: ignore[call-overload]
+
+
+def test_wrong_arguments_are_refused() -> None:
+    tape, _, _, _ = _recorded()
+    with pytest.raises(mt.ArgumentTypeError, match="not two tapes"):
+        mt.to_dot(tape, tape)  # type: ignore[call-overload]
+    with pytest.raises(mt.ArgumentTypeError, match="expected a GradientTape or a Value"):
+        mt.to_dot(1.0)  # type: ignore[call-overload]
+
+
+def test_a_value_the_tape_did_not_record_is_refused() -> None:
+    tape, _, _, _ = _recorded()
+    with pytest.raises(mt.TapeError, match="was not recorded on this tape"):
+        mt.to_dot(mt.Value(1.0) * 2, tape)
+
+
+def test_a_used_up_tape_says_draw_before_or_use_persistent() -> None:
+    x = mt.Value(1.0)
+    with mt.GradientTape() as tape:
+        y = x * x
+    tape.gradient(y, x)
+    with pytest.raises(mt.TapeError, match=r"persistent=True.*keeps every record until release"):
+        mt.to_dot(tape)
+
+
+def test_a_released_tape_has_nothing_to_draw() -> None:
+    tape, _, y, _ = _recorded()
+    tape.release()
+    with pytest.raises(mt.TapeError, match="released"):
+        mt.to_dot(y, tape)
+
+
+# ---- rendering ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"), [("g.svg", b"<?xml"), ("g.png", b"\x89PNG"), ("g.pdf", b"%PDF")]
+)
+def test_render_dot_writes_the_picture_the_suffix_names(
+    dot_program: str, tmp_path: Path, name: str, magic: bytes
+) -> None:
+    tape, _, _, _ = _recorded()
+    written = mt.render_dot(mt.to_dot(tape), tmp_path / name)
+    assert written == tmp_path / name
+    assert written.read_bytes().startswith(magic)
+
+
+def test_the_svg_shows_every_node_and_derivative(dot_program: str, tmp_path: Path) -> None:
+    tape, x, y, _ = _recorded()
+    tape.gradient(y, x)
+    svg = mt.render_dot(mt.to_dot(tape), tmp_path / "g.svg").read_text()
+    texts = {html.unescape(t) for t in re.findall(r">([^<]*)</text>", svg)}
+    for text in ("v0 (leaf)", "v1 = sin", "grad 1", "×3", "3.0", "value 7.38906", "grad -"):
+        assert text in texts
+
+
+def test_render_dot_takes_an_explicit_format(dot_program: str, tmp_path: Path) -> None:
+    path = mt.render_dot(mt.to_dot(_recorded()[0]), tmp_path / "picture", format="svg")
+    assert path.read_text().startswith("<?xml")
+
+
+def test_invalid_dot_reports_what_dot_said(dot_program: str, tmp_path: Path) -> None:
+    with pytest.raises(mt.GraphvizError, match=r"dot failed \(exit 1\): .*syntax error"):
+        mt.render_dot("digraph { -> }", tmp_path / "g.svg")
+
+
+def test_a_missing_dot_program_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a directory without dot
+    with pytest.raises(mt.GraphvizError, match="apt-get install graphviz"):
+        mt.render_dot("digraph {}", tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+    assert issubclass(mt.GraphvizError, mt.MicrotapeError)
+
+
+def test_render_dot_refuses_an_unknown_format_and_non_text() -> None:
+    with pytest.raises(mt.ArgumentTypeError, match=r"name it \*\.svg, \*\.png or \*\.pdf"):
+        mt.render_dot("digraph {}", "graph.jpeg")
+    with pytest.raises(mt.ArgumentTypeError, match="must be DOT text"):
+        mt.render_dot(mt.GradientTape(), "g.svg")  # type: ignore[arg-type]
