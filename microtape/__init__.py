@@ -21,6 +21,7 @@ __all__ = [
     "Op",
     "OpConflictError",
     "OpDefinitionError",
+    "PluginOp",
     "PluginWarning",
     "ShapeError",
     "TapeError",
@@ -33,6 +34,7 @@ __all__ = [
     "log",
     "op",
     "ops",
+    "plugin_ops",
     "pow",
     "register",
     "relu",
@@ -77,7 +79,9 @@ from ._errors import UnconnectedGradientError
 from ._errors import UnknownOpError
 from ._op import Interval
 from ._op import Op
+from ._plugins import PluginOp
 from ._registry import op
 from ._registry import ops
+from ._registry import plugin_ops
 from ._registry import register
 from ._tape import GradientTape

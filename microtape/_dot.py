@@ -19,10 +19,10 @@ from Graphviz, which :func:`render_dot` runs.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from pathlib import Path
-from typing import Final, overload
+from typing import TYPE_CHECKING, Final, overload
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from ._errors import ArgumentTypeError, GraphvizError, TapeError
 from ._record import Record
@@ -236,6 +236,10 @@ def render_dot(
         raise ArgumentTypeError(
             f"render_dot: dot must be DOT text (a str), got {type(dot).__name__}"
         )
+    import shutil  # here, not at the top: `import microtape` stays light
+    import subprocess
+    from pathlib import Path
+
     target = Path(path)
     fmt = format if format is not None else target.suffix.lstrip(".").lower()
     if fmt not in FORMATS:

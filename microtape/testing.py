@@ -86,8 +86,15 @@ class _SympyOracle(_Oracle):
 
     def _at(self, expr: object, point: Sequence[float]) -> _Expected:
         subs = {s: sympy.Rational(p) for s, p in zip(self.symbols, point, strict=True)}
+        form = sympy.sympify(expr)
         try:
-            result = sympy.sympify(expr).evalf(DIGITS, subs=subs)
+            try:
+                result = form.evalf(DIGITS, subs=subs, strict=True)
+            except ArithmeticError:
+                # Some part cancels to exactly zero, which evalf cannot tell from a tiny
+                # number: without strict, 1/sqrt(x - 1) at x = 1 comes out as 1.5e99, not
+                # infinite. Substituting exactly settles it (zoo there, 0 for x**2 - 1).
+                result = form.subs(subs).evalf(DIGITS)
         except (ArithmeticError, ValueError, TypeError):
             return _Expected(None, expr)
         return _Expected(_real_number(result), expr)

@@ -70,6 +70,36 @@ def test_an_op_that_does_not_raise_outside_its_real_domain_is_caught() -> None:
         check_op_at(sloppy_log, -2.0)
 
 
+def _acosh(rule: Any) -> mt.Op:
+    return mt.Op(
+        "acosh_under_test",
+        math.acosh,
+        [rule],
+        sympy=lambda x: __import__("sympy").acosh(x),
+        domain=[mt.Interval(1.0, include_low=True)],
+    )
+
+
+def test_an_infinite_derivative_at_a_domain_edge_is_not_mistaken_for_a_huge_number() -> None:
+    # sympy's evalf with subs makes 1/sqrt(x**2 - 1) at x = 1 about 1.5e99, not infinite.
+    # An op whose tape refuses to record there is right...
+    check_op_at(_acosh(lambda x: 1.0 / mt.sqrt((x - 1.0) * (x + 1.0))), 1.0)
+    # ...and one that hands out a huge finite derivative there is caught.
+    sloppy = _acosh(lambda x: 1e99 if float(x) == 1.0 else 1.0 / mt.sqrt(x * x - 1.0))
+    with pytest.raises(AssertionError, match="not a finite real number"):
+        check_op_at(sloppy, 1.0)
+
+
+def test_a_derivative_that_cancels_to_exactly_zero_is_zero() -> None:
+    shifted = mt.Op(
+        "shifted_square",
+        lambda x: (x - 1.0) * (x - 1.0),
+        [lambda x: 2.0 * x - 2.0],
+        sympy=lambda x: (x - 1) ** 2,
+    )
+    check_op_at(shifted, 1.0)  # sympy's 2*x - 2 at 1 cancels: it must read 0, not undefined
+
+
 def test_an_op_without_sympy_form_is_checked_by_finite_differences() -> None:
     check_op(_sinh(sympy=None), max_examples=20)
     with pytest.raises(AssertionError):
