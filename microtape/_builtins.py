@@ -13,6 +13,7 @@ Conventions at kinks, as PyTorch: ``relu'(0) = 0`` and ``abs'(0) = 0``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,8 @@ def _div(a: float, b: float) -> float:
 
 
 def _pow(x: float, y: float) -> float:
+    if x != x or y != y:
+        return math.pow(x, y)  # NaN propagates (IEEE keeps pow(1, nan) = pow(nan, 0) = 1)
     if x < 0.0 and not y.is_integer():
         raise DomainError(
             f"pow: x={x!r}, y={y!r}: a negative base needs an integer exponent "
@@ -83,6 +86,15 @@ def _pow(x: float, y: float) -> float:
     except OverflowError:
         negative = x < 0.0 and y.is_integer() and int(y) % 2 == 1
         return -math.inf if negative else math.inf
+
+
+def _periodic(f: Callable[[float], float]) -> Callable[[float], float]:
+    """``f`` giving NaN at ±inf, as IEEE sin does, where ``math.sin`` raises ValueError."""
+
+    def at(x: float) -> float:
+        return f(x) if x - x == 0.0 else math.nan  # x - x is NaN exactly for ±inf and NaN
+
+    return at
 
 
 def _sigmoid(x: float) -> float:
@@ -121,6 +133,8 @@ def _pow_dy(x: Value | float, y: Value | float) -> Value | float:
         return pow_(x, y) * log(x)
     if float(x) == 0.0 and y > 0.0:
         return 0.0
+    if x != x or y != y:  # != on Values compares identity, so only a float NaN gets here
+        return math.nan
     raise DomainError(
         f"pow: the derivative with respect to y does not exist at x={float(x)!r}, "
         f"y={float(y)!r}: x**y is not differentiable in y there"
@@ -201,15 +215,15 @@ log: Op = Op("log", math.log,
          [lambda x: 1.0 / x],
          sympy=lambda x: sp().log(x), domain=[POSITIVE], doc="natural logarithm, x > 0")
 
-sin: Op = Op("sin", math.sin,
+sin: Op = Op("sin", _periodic(math.sin),
          [lambda x: cos(x)],
          sympy=lambda x: sp().sin(x), doc="sine")
 
-cos: Op = Op("cos", math.cos,
+cos: Op = Op("cos", _periodic(math.cos),
          [lambda x: -sin(x)],
          sympy=lambda x: sp().cos(x), doc="cosine")
 
-tan = Op("tan", math.tan,
+tan = Op("tan", _periodic(math.tan),
          [lambda x: 1.0 / (cos(x) * cos(x))],
          sympy=lambda x: sp().tan(x), doc="tangent")
 

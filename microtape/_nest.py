@@ -19,31 +19,56 @@ __all__ = ["flatten"]
 T = TypeVar("T")
 
 
-def flatten(
-    structure: object, what: str, *, allow_none: bool = False
-) -> tuple[list[Value], Callable[[list[T]], object]]:
+def flatten(structure: object, what: str) -> tuple[list[Value], Callable[[list[T]], object]]:
     """Return the Values at the leaves of ``structure`` and a function that rebuilds it.
 
     Args:
         structure: a Value, or lists / tuples / dicts nesting Values.
         what: the argument's name, used in error messages (``"sources"``).
-        allow_none: skip None leaves instead of rejecting them (targets allow them).
 
     Raises:
-        ArgumentTypeError: naming the path of the first leaf that is not a Value.
+        ArgumentTypeError: naming the path of the first leaf that is not a Value, or
+            of a container that contains itself.
     """
-    leaves: list[Value] = []
+    found, rebuild = _walk(structure, what, lambda leaf: type(leaf) is Value, "a Value")
+    return found, rebuild  # type: ignore[return-value]  # _walk kept only Values
+
+
+def leaves(
+    structure: object, what: str, keep: Callable[[object], bool], expected: str
+) -> list[object]:
+    """The leaves of a nesting of lists, tuples and dicts, in order, each passing ``keep``.
+
+    Raises:
+        ArgumentTypeError: naming the path of the first leaf ``keep`` refuses (saying
+            it should be ``expected``), or of a container that contains itself.
+    """
+    return _walk(structure, what, keep, expected)[0]
+
+
+def _walk(
+    structure: object, what: str, keep: Callable[[object], bool], expected: str
+) -> tuple[list[object], Callable[[list[T]], object]]:
+    leaves: list[object] = []
+    open_ids: set[int] = set()  # containers being expanded: meeting one again is a cycle
     # The plan is a postfix program: (None, 0) pushes the next result; (container, n)
     # pops n built children and rebuilds that container's type around them.
     plan: list[tuple[object, int]] = []
     stack: list[tuple[object, str, bool]] = [(structure, what, False)]
     while stack:
         node, path, expanded = stack.pop()
-        if type(node) is Value:
+        if isinstance(node, (Mapping, list, tuple)) and not expanded:
+            if id(node) in open_ids:
+                raise ArgumentTypeError(
+                    f"{what}: {path} contains itself (a {type(node).__name__} that holds "
+                    "itself), so it has no leaves to differentiate"
+                )
+            open_ids.add(id(node))
+        elif expanded:
+            open_ids.discard(id(node))
+        if not isinstance(node, (Mapping, list, tuple)) and keep(node):
             leaves.append(node)
             plan.append((None, 0))
-        elif node is None and allow_none:
-            continue
         elif isinstance(node, Mapping):
             if expanded:
                 plan.append((node, len(node)))
@@ -60,7 +85,7 @@ def flatten(
                     stack.append((node[i], f"{path}[{i}]", False))
         else:
             raise ArgumentTypeError(
-                f"{what}: expected a Value or a list, tuple or dict of Values, but {path} is "
+                f"{what}: expected {expected}, or a list, tuple or dict of them, but {path} is "
                 f"{type(node).__name__} {node!r}"
             )
 

@@ -103,12 +103,16 @@ class Interval:
         )
 
     def excludes(self, x: float) -> bool:
-        """True if ``x`` lies outside this interval. NaN is never excluded: it propagates."""
+        """True if ``x`` lies outside this interval.
+
+        NaN is never excluded, and an infinite end admits that infinity: both propagate
+        as IEEE arithmetic does (``log(inf)`` is ``inf``; ``1 / inf`` is ``0``).
+        """
         return (
             x < self.low
-            or (x == self.low and not self.include_low)
+            or (x == self.low and not self.include_low and x != -math.inf)
             or x > self.high
-            or (x == self.high and not self.include_high)
+            or (x == self.high and not self.include_high and x != math.inf)
         )
 
     def describe(self, name: str) -> str:
@@ -321,7 +325,7 @@ class Op:
         name = self.arg_names[index]
         if isinstance(d, (int, float)) and not isinstance(d, bool):
             d = float(d)
-            if d != d and all(a == a for a in args):
+            if d != d and all(math.isfinite(a) for a in args):
                 raise DomainError(
                     f"{self.name}: the derivative with respect to {name} is NaN at "
                     f"{self._point(args)}, where the op is defined; the rule is undefined there"

@@ -19,10 +19,10 @@ from types import TracebackType
 from typing import Final, Literal, TypeVar, Union, final, overload
 from weakref import WeakSet
 
-from ._context import RECORDING, Sink, joined, without
+from ._context import RECORDING, Sink, joined, sinks, without
 from ._errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ._explain import explain
-from ._nest import flatten
+from ._nest import flatten, leaves
 from ._record import WIDTH, Entry, Record
 from ._summary import summarize
 from ._sweep import Gradient, float_sweep, value_sweep
@@ -54,27 +54,107 @@ _FRESH, _RECORDING_STATE, _EXITED, _USED, _RELEASED = (
 
 
 class _Flat(list[Entry]):
-    """A tape's records, flat (six entries each, see ``_record.py``), with change marks.
+    """A tape's records, flat (six entries each, see ``_record.py``), in stretches.
 
-    A mark ``(i, change)`` means: records from record ``i`` on were made after in-place
-    change number ``change``. One is added whenever recording (re)starts and whenever a
-    Value's ``.data`` is assigned while the tape records.
+    A stretch is a run of records made while the tape recorded with no in-place change
+    in its own context: it starts when recording (re)starts, and ends when the tape
+    leaves its block, pauses in ``stop_recording()``, or sees a Value's ``.data``
+    assigned. ``starts[k]`` is ``(first record, change number at the start)`` and
+    ``ends[k]`` the change number at its end. A change numbered after the end of a
+    record's stretch certainly came after the record; one inside the stretch can only
+    have been made by another thread at an unknown moment, so it is not held against it.
     """
 
-    __slots__ = ("marks",)
+    __slots__ = ("ends", "starts")
 
     def __init__(
-        self, entries: Sequence[Entry] = (), marks: Sequence[tuple[int, int]] = ()
+        self,
+        entries: Sequence[Entry] = (),
+        starts: Sequence[tuple[int, int]] = (),
+        ends: Sequence[int] = (),
     ) -> None:
         super().__init__(entries)
-        self.marks: list[tuple[int, int]] = list(marks)
+        self.starts: list[tuple[int, int]] = list(starts)
+        self.ends: list[int] = list(ends)
+
+    def begin(self, change: int) -> None:
+        """Start a stretch here, unless one is open."""
+        if len(self.starts) == len(self.ends):
+            self.starts.append((len(self) // WIDTH, change))
+
+    def end(self, change: int) -> None:
+        """End the open stretch, if any."""
+        if len(self.ends) < len(self.starts):
+            self.ends.append(change)
 
     def note_change(self, change: int, /) -> None:
-        self.marks.append((len(self) // WIDTH, change))
+        self.end(change - 1)
+        self.begin(change)
+
+    def copy_detached(self) -> _Flat:
+        """A copy holding the same records and stretches (see ``__exit__``)."""
+        return _Flat(self, self.starts, self.ends)
 
     def records(self) -> list[Record]:
         """The records as 6-tuples (a copy, for the slow paths that read them)."""
         return list(zip(*[iter(self)] * WIDTH))  # noqa: B905
+
+
+class _Entered:
+    """One change of the recording context, and how to undo it.
+
+    Python's ``with`` undoes changes in reverse order, and then the token restores
+    the context exactly. Tapes entered and left by hand in another order, or a
+    ``stop_recording()`` that outlives its tape, must not bring back a tape that has
+    left: then only the one sink concerned is taken out (or put back).
+    """
+
+    __slots__ = ("token", "value")
+
+    def __init__(self, value: Sink | None) -> None:
+        self.value = value
+        self.token: Token[Sink | None] = RECORDING.set(value)
+
+    def _restore(self) -> bool:
+        """Undo exactly, if nothing changed the context since; say whether it could."""
+        if RECORDING.get() is not self.value:
+            return False
+        try:
+            RECORDING.reset(self.token)
+        except ValueError:  # left in another context than it was entered in
+            return False
+        return True
+
+    def leave(self, sink: Sink) -> None:
+        """Undo a tape's entry: after it, ``sink`` is no longer recording here."""
+        if not self._restore() or _recording(sink):
+            RECORDING.set(without(sink))
+
+    def resume(self, sink: Sink, still: bool) -> None:
+        """Undo a pause of ``sink``'s tape; ``still``: the tape is still in its block."""
+        if self._restore():  # back to just before the pause (maybe an outer pause)
+            if not still and _recording(sink):
+                RECORDING.set(without(sink))  # the tape left its block during the pause
+        elif still and not _recording(sink):
+            RECORDING.set(joined(sink))
+        elif not still and _recording(sink):
+            RECORDING.set(without(sink))
+
+
+def _flats(chosen: Iterable[Sink]) -> list[_Flat]:
+    """The record lists behind the given sinks."""
+    flats: list[_Flat] = []
+    for sink in chosen:
+        if isinstance(sink, _WatchFilter):
+            flats.append(sink.flat)
+        elif isinstance(sink, _Flat):
+            flats.append(sink)
+    return flats
+
+
+def _recording(sink: Sink) -> bool:
+    # By identity: two record lists with equal contents are still two tapes.
+    return any(s is sink for s in sinks())
 
 
 class _WatchFilter:
@@ -126,6 +206,7 @@ class GradientTape:
         "_explicit",
         "_flat",
         "_last_seeds",
+        "_paused",
         "_pauses",
         "_sink",
         "_state",
@@ -149,7 +230,7 @@ class GradientTape:
         # (for watched()'s order). A dict: identity-keyed, insertion-ordered, no duplicates.
         self._explicit: dict[Value, int] = {}
         self._sink: Sink | None = None
-        self._token: Token[Sink | None] | None = None
+        self._token: _Entered | None = None
         self._state = _FRESH
         # What explain() and summary() report, kept off the recording hot path:
         # Values of records that reset() dropped (weakly: explaining must not keep
@@ -157,6 +238,7 @@ class GradientTape:
         # the gradients of the last gradient() call on a persistent tape.
         self._dropped: WeakSet[Value] | None = None
         self._pauses: list[tuple[int, int]] = []
+        self._paused = 0  # how many stop_recording() blocks of this tape are open
         self._last_seeds: dict[Value, float] | None = None
 
     # ---- recording -----------------------------------------------------------------------
@@ -170,12 +252,12 @@ class GradientTape:
         self._check_alive("enter")
         flat = self._flat
         assert flat is not None
-        flat.marks.append((len(flat) // WIDTH, last_change()))
+        flat.begin(last_change())
         if self.watch_accessed_variables:
             self._sink = flat
         else:
             self._sink = _WatchFilter(flat, self._connected())
-        self._token = RECORDING.set(joined(self._sink))
+        self._token = _Entered(joined(self._sink))
         self._state = _RECORDING_STATE
         return self
 
@@ -185,15 +267,21 @@ class GradientTape:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._token is not None
-        RECORDING.reset(self._token)
+        if self._token is None:
+            raise TapeError(
+                "GradientTape: __exit__ without a matching __enter__ (the tape is not in a "
+                "with block; it was never entered, or has already left it)"
+            )
+        if self._sink is not None:
+            self._token.leave(self._sink)
         self._token = None
         if self._state == _RECORDING_STATE:
             self._state = _EXITED
         # Detach: a task or thread that copied this context inside the block keeps the
         # old sink; whatever it appends after the block is not this tape's business.
         if self._flat is not None:
-            self._flat = _Flat(self._flat, self._flat.marks)
+            self._flat.end(last_change())
+            self._flat = self._flat.copy_detached()
         self._sink = None
 
     def watch(self, *values: Value) -> None:
@@ -268,15 +356,21 @@ class GradientTape:
             )
         sink = self._sink
         flat = self._flat
-        assert flat is not None
+        assert flat is not None and sink is not None
         start = len(flat) // WIDTH
-        assert sink is not None
-        token = RECORDING.set(without(sink))
+        outermost = self._paused == 0
+        if outermost:
+            flat.end(last_change())
+        self._paused += 1
+        pause = _Entered(without(sink))
         try:
             yield
         finally:
-            RECORDING.reset(token)
-            if self._flat is flat:  # not reset or released inside the block
+            self._paused -= 1
+            still = self._state == _RECORDING_STATE and self._sink is sink
+            pause.resume(sink, still)
+            if outermost and still and self._flat is flat:  # not reset or released inside
+                flat.begin(last_change())
                 self._pauses.append((start, len(flat) // WIDTH))
 
     def reset(self) -> None:
@@ -302,7 +396,10 @@ class GradientTape:
             self._dropped = dropped
             self._flat.clear()  # in place: the recording context holds this list
         recording = self._state == _RECORDING_STATE
-        self._flat.marks[:] = [(0, last_change())] if recording else []
+        self._flat.starts.clear()
+        self._flat.ends.clear()
+        if recording:
+            self._flat.begin(last_change())
         self._pauses.clear()
         self._last_seeds = None
         self._explicit.clear()
@@ -521,15 +618,35 @@ class GradientTape:
         flat = self._flat
         assert flat is not None
         _check_unchanged(flat, seeds)
-        grads: Mapping[Value, Gradient]
-        if RECORDING.get() is not None:
-            grads = value_sweep(flat, len(flat) // WIDTH, seeds)
-        else:
+        if RECORDING.get() is None:
             floats = {t: float(s) for t, s in seeds.items()}
-            grads = float_sweep(flat, dict(floats), keep=set(sources))
+            grads: Mapping[Value, Gradient] = float_sweep(flat, floats, keep=set(sources))
+            return self._results(grads, seeds, sources, mode)
+        # The higher-order sweep records on the tapes that are recording. If it fails
+        # part way (a DomainError at a point with no second derivative, say), take its
+        # records back off them: a refused call must leave every tape as it was.
+        before = [(f, len(f)) for f in _flats(sinks())]
+        try:
+            grads = value_sweep(flat, len(flat) // WIDTH, seeds)
+            return self._results(grads, seeds, sources, mode)
+        except BaseException:
+            for f, length in before:
+                del f[length:]
+            raise
+
+    def _results(
+        self,
+        grads: Mapping[Value, Gradient],
+        seeds: dict[Value, Gradient],
+        sources: list[Value],
+        mode: str,
+    ) -> list[Value | None]:
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
             self._last_seeds = {t: float(s) for t, s in seeds.items()}
+        # Every result is a Value of its own: never the caller's output_gradients, and
+        # never one object for two sources, so changing one in place changes no other.
+        taken: set[Value] = {s for s in seeds.values() if type(s) is Value}
         results: list[Value | None] = []
         for source in sources:
             g = grads.get(source)
@@ -538,6 +655,9 @@ class GradientTape:
                     raise UnconnectedGradientError(explain(self, list(seeds), source))
                 results.append(Value(0.0) if mode == "zero" else None)
             elif type(g) is Value:
+                if g in taken:
+                    g = g * 1.0  # a new Value, still connected for the next derivative
+                taken.add(g)
                 results.append(g)
             else:
                 results.append(Value(g))
@@ -573,8 +693,7 @@ class GradientTape:
             raise ArgumentTypeError(
                 f"explain: source must be a Value, got {type(source).__name__} {source!r}"
             )
-        targets, _ = flatten(target, "target", allow_none=True)
-        return explain(self, targets, source)
+        return explain(self, _targets(target), source)
 
     def summary(self) -> str:
         """The recorded ops as a table: index, op, inputs, output, local derivatives and,
@@ -593,9 +712,9 @@ class GradientTape:
 def _check_unchanged(flat: _Flat, targets: Iterable[Value]) -> None:
     """Raise if a record on the way to the targets read a Value whose ``.data`` was
     assigned after that record was made."""
-    if not flat or not flat.marks:
+    if not flat or not flat.starts:
         return
-    changed = changed_after(flat.marks[0][1])
+    changed = changed_after(flat.starts[0][1])
     if not changed:  # the usual case, one tape per training step: nothing to scan
         return
     records = flat.records()
@@ -606,16 +725,15 @@ def _check_unchanged(flat: _Flat, targets: Iterable[Value]) -> None:
         if out in reached:
             on_the_way[i] = True
             reached.update(arg for arg in (a, b) if type(arg) is Value)
-    marks = flat.marks
-    m, since = 0, marks[0][1]
+    starts, ends = flat.starts, flat.ends
+    k = 0
     for i, (_, a, _, b, _, op) in enumerate(records):
-        while m + 1 < len(marks) and marks[m + 1][0] <= i:
-            m += 1
-            since = marks[m][1]
-        if not on_the_way[i]:
-            continue
+        while k + 1 < len(starts) and starts[k + 1][0] <= i:
+            k += 1
+        if not on_the_way[i] or k >= len(ends):
+            continue  # not needed, or made in the open stretch: no change can be after it
         for position, arg in enumerate((a, b)):
-            if type(arg) is Value and changed.get(arg, 0) > since:
+            if type(arg) is Value and changed.get(arg, 0) > ends[k]:
                 raise TapeError(
                     f"gradient: {arg!r} was changed in place (its .data assigned) after this "
                     f"tape recorded it as argument {op.arg_names[position]} of {op.name} "
@@ -634,15 +752,27 @@ def _mode(mode: object) -> str:
     return mode
 
 
+def _target_leaves(target: object) -> list[Value | None]:
+    """The target's leaves, keeping None (an unconnected gradient) in its place."""
+    found = leaves(target, "target", lambda v: v is None or type(v) is Value, "a Value or None")
+    return found  # type: ignore[return-value]  # only Values and None pass the test
+
+
+def _targets(target: object) -> list[Value]:
+    return [t for t in _target_leaves(target) if t is not None]
+
+
 def _seeds(target: object, output_gradients: object) -> dict[Value, Gradient]:
-    targets, _ = flatten(target, "target", allow_none=True)
+    targets = _target_leaves(target)
     if output_gradients is None:
         upstream: list[object] = [1.0] * len(targets)
     else:
-        try:
-            upstream = list(_flatten_numbers(output_gradients))
-        except ArgumentTypeError as exc:
-            raise ArgumentTypeError(f"gradient: output_gradients: {exc}") from None
+        upstream = leaves(
+            output_gradients,
+            "gradient: output_gradients",
+            lambda v: not isinstance(v, str),
+            "a number or a Value",
+        )
         if len(upstream) != len(targets):
             raise ValueError(
                 f"gradient: output_gradients has {len(upstream)} entr"
@@ -651,19 +781,9 @@ def _seeds(target: object, output_gradients: object) -> dict[Value, Gradient]:
             )
     seeds: dict[Value, Gradient] = {}
     for t, u in zip(targets, upstream, strict=True):
+        if t is None:
+            continue  # None depends on nothing: its upstream gradient goes nowhere
         seed: Gradient = u if type(u) is Value else as_number("gradient", "output_gradients", u)
         prev = seeds.get(t)
         seeds[t] = seed if prev is None else prev + seed
     return seeds
-
-
-def _flatten_numbers(structure: object) -> Iterator[object]:
-    stack = [structure]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Mapping):
-            stack.extend(reversed(list(node.values())))
-        elif isinstance(node, (list, tuple)):
-            stack.extend(reversed(node))
-        else:
-            yield node

@@ -17,11 +17,13 @@ higher-order sweep and which the sympy oracle checks against these dunders.
 from __future__ import annotations
 
 import itertools
+import sys
+import threading
 from typing import TYPE_CHECKING, Final, SupportsFloat, final
 from weakref import WeakKeyDictionary
 
 from ._context import RECORDING
-from ._errors import ArgumentTypeError
+from ._errors import ArgumentTypeError, DomainError
 
 if TYPE_CHECKING:
     from ._record import Record
@@ -52,15 +54,32 @@ def as_number(op: str, arg: str, x: object) -> float:
 
 
 def _short_repr(x: object) -> str:
-    text = repr(x)
+    try:
+        text = repr(x)
+    except ValueError:  # an int past Python's limit on digits converted to text
+        return f"<{type(x).__name__} too large to print>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _constant(x: object) -> float | None:
-    """``x`` as a float if it can be a constant operand, else None (NotImplemented)."""
+    """``x`` as a float if it can be a constant operand, else None (NotImplemented).
+
+    Raises:
+        DomainError: for an int too large for a float (``10**400``).
+    """
     if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return float(x)
+        return _float(x)
     return None
+
+
+def _float(x: object) -> float:
+    """``float(x)``, with an int too large for a float reported as a DomainError."""
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except OverflowError:
+        raise DomainError(
+            f"{_short_repr(x)} is too large for a float (largest: {sys.float_info.max!r})"
+        ) from None
 
 
 @final
@@ -267,14 +286,16 @@ _new: Final = object.__new__
 
 _changes: Final = itertools.count(1)
 _changed: Final[WeakKeyDictionary[Value, int]] = WeakKeyDictionary()
+_changes_lock: Final = threading.Lock()  # threads assign .data while others check
 _last_change = 0
 
 
 def _note_change(value: Value) -> None:
     global _last_change
-    change = next(_changes)
-    _changed[value] = change
-    _last_change = change
+    with _changes_lock:
+        change = next(_changes)
+        _changed[value] = change
+        _last_change = change
     sink = _recording()
     if sink is not None:
         sink.note_change(change)
@@ -289,7 +310,8 @@ def changed_after(change: int) -> dict[Value, int]:
     """The Values whose ``.data`` was assigned after change number ``change``."""
     if _last_change <= change:
         return {}
-    return {v: c for v, c in list(_changed.items()) if c > change}
+    with _changes_lock:
+        return {v: c for v, c in list(_changed.items()) if c > change}
 
 
 def _to_float(data: object) -> float:
@@ -304,7 +326,7 @@ def _to_float(data: object) -> float:
             f"got {type(data).__name__} {_short_repr(data)}"
             + (f"; write {float(data)!r} if you mean the number" if isinstance(data, bool) else "")
         )
-    return float(data)
+    return _float(data)
 
 
 def _operand_float(other: object) -> float:
