@@ -194,11 +194,12 @@ def _arithmetic(r: Report) -> list[str]:
 def _import(r: Report) -> list[str]:
     loaded = ", ".join(f"{name}: {'yes' if r[name] else 'no'}" for name in _IMPORT_FLAGS)
     return [
-        "import microtape, in fresh interpreters",
+        "import microtape, in fresh interpreters, from bytecode caches (as installed)",
         _row("python -c pass", r["pass_ms"], 1, "ms"),
         _row('python -c "import microtape"', r["import_ms"], 1, "ms"),
         _row("added by import microtape", r["added_ms"], 1, "ms"),
         _row("-X importtime, microtape cumulative", _scaled(r["importtime_us"], 1e-3), 1, "ms"),
+        _row("added with no bytecode cache (compiling)", r["source_added_ms"], 1, "ms"),
         f"  {r['modules']} modules loaded by the import; {loaded}",
     ]
 
@@ -222,6 +223,10 @@ def _deep_chain(r: Report) -> list[str]:
             f"depth {deep['depth']:,} ({deep['nodes']:,} nodes)", deep["ns_per_node"], 0, "ns/node"
         ),
         _row("ratio deep / shallow", r["ratio"], 2, "x"),
+        "  the same with Python's cycle collector paused during each timed run:",
+        _row(f"depth {shallow['depth']:,}", shallow["gc_paused_ns_per_node"], 0, "ns/node"),
+        _row(f"depth {deep['depth']:,}", deep["gc_paused_ns_per_node"], 0, "ns/node"),
+        _row("ratio deep / shallow, collector paused", r["gc_paused_ratio"], 2, "x"),
     ]
 
 

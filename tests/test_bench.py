@@ -161,6 +161,7 @@ def test_import_time_is_measured_in_fresh_interpreters(report: Report) -> None:
         added = imported["import_ms"][key] - imported["pass_ms"][key]
         assert imported["added_ms"][key] == pytest.approx(added)
     assert imported["importtime_us"]["min"] > 0
+    assert set(imported["source_added_ms"]) == {"min", "median"}  # and no bytecode cache
     assert imported["modules"] >= 1  # microtape itself, at least
     assert imported["sympy"] is False
 
@@ -170,6 +171,11 @@ def test_the_deep_chain_completes_and_is_compared_per_node(report: Report) -> No
     assert deep["status"] == "ok"
     assert (deep["shallow"]["depth"], deep["deep"]["depth"]) == (DEEP // 100, DEEP)
     _same_ratio(deep["ratio"], deep["deep"]["ns_per_node"], deep["shallow"]["ns_per_node"])
+    _same_ratio(
+        deep["gc_paused_ratio"],
+        deep["deep"]["gc_paused_ns_per_node"],
+        deep["shallow"]["gc_paused_ns_per_node"],
+    )
 
 
 @pytest.mark.parametrize(
