@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ._record import Record
 from ._summary import node_names
+from ._sweep import reach
 from ._value import Value
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def explain(tape: GradientTape, targets: Sequence[Value], source: Value) -> str:
             "is computed from them on the tape) get gradients. Call tape.watch(source) before "
             "using it in the block."
         )
-    path = _path(records, produced, recorded_targets, source)
+    path = _path(records, recorded_targets, source)
     if path is not None:
         chain = " -> ".join([names.get(source, "source"), *path])
         return (
@@ -118,23 +119,10 @@ def _is_connected(tape: GradientTape, records: list[Record], source: Value) -> b
     return source in tape._explicit or any(rec[0] is source for rec in records)
 
 
-def _path(
-    records: list[Record], produced: dict[Value, int], targets: list[Value], source: Value
-) -> list[str] | None:
-    """Op names from ``source`` to a target, walking the records backwards; None if none."""
-    # For each Value reached from the targets, the record through which it was reached.
-    via: dict[Value, int] = {}
-    start = max(produced[t] for t in targets)
-    reached = set(targets)
-    for i in range(start, -1, -1):
-        out, a, _, b, _, _ = records[i]
-        if out not in reached:
-            continue
-        for arg in (a, b):
-            if type(arg) is Value and arg not in reached:
-                reached.add(arg)
-                via[arg] = i
-    if source not in reached:
+def _path(records: list[Record], targets: list[Value], source: Value) -> list[str] | None:
+    """Op names from ``source`` to a target, following the records; None if none."""
+    via = reach(records, targets)
+    if source not in via:
         return None
     names = []
     node = source
@@ -147,15 +135,5 @@ def _path(
 
 def _leaves(records: list[Record], produced: dict[Value, int], targets: list[Value]) -> list[Value]:
     """The Values the targets depend on that were not computed on the tape, in record order."""
-    reached = set(targets)
-    found: dict[Value, int] = {}
-    for i in range(max(produced[t] for t in targets), -1, -1):
-        out, a, _, b, _, _ = records[i]
-        if out not in reached:
-            continue
-        for arg in (a, b):
-            if type(arg) is Value and arg not in reached:
-                reached.add(arg)
-                if arg not in produced:
-                    found[arg] = i
-    return sorted(found, key=found.__getitem__)
+    via = reach(records, targets)
+    return sorted((v for v in via if v not in produced), key=via.__getitem__)

@@ -23,13 +23,13 @@ reused under them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Union, cast
 
 from ._record import WIDTH, Entry, Record
 from ._value import Value
 
-__all__ = ["Gradient", "float_sweep", "value_sweep"]
+__all__ = ["Gradient", "float_sweep", "reach", "value_sweep"]
 
 Gradient = Union[Value, float]
 
@@ -98,6 +98,23 @@ def value_sweep(
         if db is not None:
             _accumulate(grads, b, g, op.derivatives[1](*args))  # type: ignore[arg-type]
     return grads
+
+
+def reach(records: Sequence[Record], targets: Iterable[Value]) -> dict[Value, int]:
+    """Every Value the targets depend on through ``records``, with the index of the record
+    through which the backward walk first reached it (the slow paths' graph walk:
+    explanations and the in-place-change check; the targets themselves are not keys)."""
+    via: dict[Value, int] = {}
+    reached = set(targets)
+    for i in range(len(records) - 1, -1, -1):
+        out, a, _, b, _, _ = records[i]
+        if out not in reached:
+            continue
+        for arg in (a, b):
+            if type(arg) is Value and arg not in reached:
+                reached.add(arg)
+                via[arg] = i
+    return via
 
 
 def _accumulate(grads: dict[Value, Gradient], arg: Value, g: Gradient, partial: Gradient) -> None:

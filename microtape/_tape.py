@@ -25,7 +25,7 @@ from ._explain import explain
 from ._nest import flatten, leaves
 from ._record import WIDTH, Entry, Record
 from ._summary import summarize
-from ._sweep import Gradient, float_sweep, value_sweep
+from ._sweep import Gradient, float_sweep, reach, value_sweep
 from ._value import Value, as_number, changed_after, last_change
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
@@ -718,19 +718,14 @@ def _check_unchanged(flat: _Flat, targets: Iterable[Value]) -> None:
     if not changed:  # the usual case, one tape per training step: nothing to scan
         return
     records = flat.records()
-    reached = set(targets)
-    on_the_way = [False] * len(records)
-    for i in range(len(records) - 1, -1, -1):
-        out, a, _, b, _, _ = records[i]
-        if out in reached:
-            on_the_way[i] = True
-            reached.update(arg for arg in (a, b) if type(arg) is Value)
+    wanted = set(targets)
+    reached = wanted.union(reach(records, wanted))
     starts, ends = flat.starts, flat.ends
     k = 0
     for i, (_, a, _, b, _, op) in enumerate(records):
         while k + 1 < len(starts) and starts[k + 1][0] <= i:
             k += 1
-        if not on_the_way[i] or k >= len(ends):
+        if records[i][0] not in reached or k >= len(ends):
             continue  # not needed, or made in the open stretch: no change can be after it
         for position, arg in enumerate((a, b)):
             if type(arg) is Value and changed.get(arg, 0) > ends[k]:
