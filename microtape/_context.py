@@ -18,13 +18,13 @@ records on that tape, and no other task does.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Final, Protocol, final
 
 if TYPE_CHECKING:
     from ._record import Record
 
-__all__ = ["RECORDING", "FanOut", "Sink", "joined", "sinks", "without"]
+__all__ = ["RECORDING", "Entered", "FanOut", "Sink", "is_recording", "joined", "sinks", "without"]
 
 
 class Sink(Protocol):
@@ -81,3 +81,49 @@ def joined(sink: Sink) -> Sink | None:
 def without(sink: Sink) -> Sink | None:
     """The sink for the current tapes minus ``sink``."""
     return _of(tuple(s for s in sinks() if s is not sink))
+
+
+def is_recording(sink: Sink) -> bool:
+    """Whether ``sink`` records here; by identity, as two equal record lists are two tapes."""
+    return any(s is sink for s in sinks())
+
+
+class Entered:
+    """One change of the recording context, and how to undo it.
+
+    Python's ``with`` undoes changes in reverse order, and then the token restores
+    the context exactly. Tapes entered and left by hand in another order, or a
+    ``stop_recording()`` that outlives its tape, must not bring back a tape that has
+    left: then only the one sink concerned is taken out (or put back).
+    """
+
+    __slots__ = ("token", "value")
+
+    def __init__(self, value: Sink | None) -> None:
+        self.value = value
+        self.token: Token[Sink | None] = RECORDING.set(value)
+
+    def _restore(self) -> bool:
+        """Undo exactly, if nothing changed the context since; say whether it could."""
+        if RECORDING.get() is not self.value:
+            return False
+        try:
+            RECORDING.reset(self.token)
+        except ValueError:  # left in another context than it was entered in
+            return False
+        return True
+
+    def leave(self, sink: Sink) -> None:
+        """Undo a tape's entry: after it, ``sink`` is no longer recording here."""
+        if not self._restore() or is_recording(sink):
+            RECORDING.set(without(sink))
+
+    def resume(self, sink: Sink, still: bool) -> None:
+        """Undo a pause of ``sink``'s tape; ``still``: the tape is still in its block."""
+        if self._restore():  # back to just before the pause (maybe an outer pause)
+            if not still and is_recording(sink):
+                RECORDING.set(without(sink))  # the tape left its block during the pause
+        elif still and not is_recording(sink):
+            RECORDING.set(joined(sink))
+        elif not still and is_recording(sink):
+            RECORDING.set(without(sink))

@@ -12,21 +12,21 @@ and with them every intermediate Value of the computation, until ``release()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import Token
 from types import TracebackType
 from typing import Final, Literal, TypeVar, Union, final, overload
 from weakref import WeakSet
 
-from ._context import RECORDING, Sink, joined, sinks, without
+from ._context import RECORDING, Entered, Sink, joined, sinks, without
 from ._errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ._explain import explain
 from ._nest import flatten, leaves
-from ._record import WIDTH, Entry, Record
+from ._record import WIDTH, Record
+from ._sinks import Flat, WatchFilter, check_unchanged, flats
 from ._summary import summarize
-from ._sweep import Gradient, float_sweep, reach, value_sweep
-from ._value import Value, as_number, changed_after, last_change
+from ._sweep import Gradient, float_sweep, value_sweep
+from ._value import Value, as_number, last_change
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
 
@@ -51,133 +51,6 @@ _FRESH, _RECORDING_STATE, _EXITED, _USED, _RELEASED = (
     "used",
     "released",
 )
-
-
-class _Flat(list[Entry]):
-    """A tape's records, flat (six entries each, see ``_record.py``), in stretches.
-
-    A stretch is a run of records made while the tape recorded with no in-place change
-    in its own context: it starts when recording (re)starts, and ends when the tape
-    leaves its block, pauses in ``stop_recording()``, or sees a Value's ``.data``
-    assigned. ``starts[k]`` is ``(first record, change number at the start)`` and
-    ``ends[k]`` the change number at its end. A change numbered after the end of a
-    record's stretch certainly came after the record; one inside the stretch can only
-    have been made by another thread at an unknown moment, so it is not held against it.
-    """
-
-    __slots__ = ("ends", "starts")
-
-    def __init__(
-        self,
-        entries: Sequence[Entry] = (),
-        starts: Sequence[tuple[int, int]] = (),
-        ends: Sequence[int] = (),
-    ) -> None:
-        super().__init__(entries)
-        self.starts: list[tuple[int, int]] = list(starts)
-        self.ends: list[int] = list(ends)
-
-    def begin(self, change: int) -> None:
-        """Start a stretch here, unless one is open."""
-        if len(self.starts) == len(self.ends):
-            self.starts.append((len(self) // WIDTH, change))
-
-    def end(self, change: int) -> None:
-        """End the open stretch, if any."""
-        if len(self.ends) < len(self.starts):
-            self.ends.append(change)
-
-    def note_change(self, change: int, /) -> None:
-        self.end(change - 1)
-        self.begin(change)
-
-    def copy_detached(self) -> _Flat:
-        """A copy holding the same records and stretches (see ``__exit__``)."""
-        return _Flat(self, self.starts, self.ends)
-
-    def records(self) -> list[Record]:
-        """The records as 6-tuples (a copy, for the slow paths that read them)."""
-        return list(zip(*[iter(self)] * WIDTH))  # noqa: B905
-
-
-class _Entered:
-    """One change of the recording context, and how to undo it.
-
-    Python's ``with`` undoes changes in reverse order, and then the token restores
-    the context exactly. Tapes entered and left by hand in another order, or a
-    ``stop_recording()`` that outlives its tape, must not bring back a tape that has
-    left: then only the one sink concerned is taken out (or put back).
-    """
-
-    __slots__ = ("token", "value")
-
-    def __init__(self, value: Sink | None) -> None:
-        self.value = value
-        self.token: Token[Sink | None] = RECORDING.set(value)
-
-    def _restore(self) -> bool:
-        """Undo exactly, if nothing changed the context since; say whether it could."""
-        if RECORDING.get() is not self.value:
-            return False
-        try:
-            RECORDING.reset(self.token)
-        except ValueError:  # left in another context than it was entered in
-            return False
-        return True
-
-    def leave(self, sink: Sink) -> None:
-        """Undo a tape's entry: after it, ``sink`` is no longer recording here."""
-        if not self._restore() or _recording(sink):
-            RECORDING.set(without(sink))
-
-    def resume(self, sink: Sink, still: bool) -> None:
-        """Undo a pause of ``sink``'s tape; ``still``: the tape is still in its block."""
-        if self._restore():  # back to just before the pause (maybe an outer pause)
-            if not still and _recording(sink):
-                RECORDING.set(without(sink))  # the tape left its block during the pause
-        elif still and not _recording(sink):
-            RECORDING.set(joined(sink))
-        elif not still and _recording(sink):
-            RECORDING.set(without(sink))
-
-
-def _flats(chosen: Iterable[Sink]) -> list[_Flat]:
-    """The record lists behind the given sinks."""
-    flats: list[_Flat] = []
-    for sink in chosen:
-        if isinstance(sink, _WatchFilter):
-            flats.append(sink.flat)
-        elif isinstance(sink, _Flat):
-            flats.append(sink)
-    return flats
-
-
-def _recording(sink: Sink) -> bool:
-    # By identity: two record lists with equal contents are still two tapes.
-    return any(s is sink for s in sinks())
-
-
-class _WatchFilter:
-    """The sink of a tape with ``watch_accessed_variables=False``.
-
-    It records an op only if one of its inputs is connected: watched, or the output of
-    an op it recorded. That output becomes connected in turn.
-    """
-
-    __slots__ = ("connected", "flat")
-
-    def __init__(self, flat: _Flat, connected: set[Value]) -> None:
-        self.flat = flat
-        self.connected = connected
-
-    def note_change(self, change: int, /) -> None:
-        self.flat.note_change(change)
-
-    def extend(self, record: Record, /) -> None:
-        connected = self.connected
-        if record[1] in connected or record[3] in connected:
-            connected.add(record[0])
-            self.flat.extend(record)
 
 
 @final
@@ -225,12 +98,12 @@ class GradientTape:
             )
         self.persistent: Final = persistent
         self.watch_accessed_variables: Final = watch_accessed_variables
-        self._flat: _Flat | None = _Flat()
+        self._flat: Flat | None = Flat()
         # Explicitly watched Values, with the number of records at the time of the watch
         # (for watched()'s order). A dict: identity-keyed, insertion-ordered, no duplicates.
         self._explicit: dict[Value, int] = {}
         self._sink: Sink | None = None
-        self._token: _Entered | None = None
+        self._token: Entered | None = None
         self._state = _FRESH
         # What explain() and summary() report, kept off the recording hot path:
         # Values of records that reset() dropped (weakly: explaining must not keep
@@ -256,8 +129,8 @@ class GradientTape:
         if self.watch_accessed_variables:
             self._sink = flat
         else:
-            self._sink = _WatchFilter(flat, self._connected())
-        self._token = _Entered(joined(self._sink))
+            self._sink = WatchFilter(flat, self._connected())
+        self._token = Entered(joined(self._sink))
         self._state = _RECORDING_STATE
         return self
 
@@ -303,7 +176,7 @@ class GradientTape:
                 )
         for v in values:
             self._explicit.setdefault(v, len(flat) // WIDTH)
-            if isinstance(self._sink, _WatchFilter):
+            if isinstance(self._sink, WatchFilter):
                 self._sink.connected.add(v)
 
     def watched(self) -> list[Value]:
@@ -362,7 +235,7 @@ class GradientTape:
         if outermost:
             flat.end(last_change())
         self._paused += 1
-        pause = _Entered(without(sink))
+        pause = Entered(without(sink))
         try:
             yield
         finally:
@@ -383,7 +256,7 @@ class GradientTape:
             raise TapeError("reset: the tape was released; create a new GradientTape")
         records = self._records
         if self._flat is None:  # a used non-persistent tape becomes a fresh one
-            self._flat = _Flat()
+            self._flat = Flat()
             self._state = _EXITED
         elif records:
             dropped = self._dropped if self._dropped is not None else WeakSet()
@@ -403,7 +276,7 @@ class GradientTape:
         self._pauses.clear()
         self._last_seeds = None
         self._explicit.clear()
-        if isinstance(self._sink, _WatchFilter):
+        if isinstance(self._sink, WatchFilter):
             self._sink.connected.clear()
 
     def release(self) -> None:
@@ -617,7 +490,7 @@ class GradientTape:
     ) -> list[Value | None]:
         flat = self._flat
         assert flat is not None
-        _check_unchanged(flat, seeds)
+        check_unchanged(flat, seeds)
         if RECORDING.get() is None:
             floats = {t: float(s) for t, s in seeds.items()}
             grads: Mapping[Value, Gradient] = float_sweep(flat, floats, keep=set(sources))
@@ -625,7 +498,7 @@ class GradientTape:
         # The higher-order sweep records on the tapes that are recording. If it fails
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
-        before = [(f, len(f)) for f in _flats(sinks())]
+        before = [(f, len(f)) for f in flats(sinks())]
         try:
             grads = value_sweep(flat, len(flat) // WIDTH, seeds)
             return self._results(grads, seeds, sources, mode)
@@ -707,35 +580,6 @@ class GradientTape:
         n = self._count()
         flags = "persistent" if self.persistent else "non-persistent"
         return f"<GradientTape {flags}, {self._state}, {n} records>"
-
-
-def _check_unchanged(flat: _Flat, targets: Iterable[Value]) -> None:
-    """Raise if a record on the way to the targets read a Value whose ``.data`` was
-    assigned after that record was made."""
-    if not flat or not flat.starts:
-        return
-    changed = changed_after(flat.starts[0][1])
-    if not changed:  # the usual case, one tape per training step: nothing to scan
-        return
-    records = flat.records()
-    wanted = set(targets)
-    reached = wanted.union(reach(records, wanted))
-    starts, ends = flat.starts, flat.ends
-    k = 0
-    for i, (_, a, _, b, _, op) in enumerate(records):
-        while k + 1 < len(starts) and starts[k + 1][0] <= i:
-            k += 1
-        if records[i][0] not in reached or k >= len(ends):
-            continue  # not needed, or made in the open stretch: no change can be after it
-        for position, arg in enumerate((a, b)):
-            if type(arg) is Value and changed.get(arg, 0) > ends[k]:
-                raise TapeError(
-                    f"gradient: {arg!r} was changed in place (its .data assigned) after this "
-                    f"tape recorded it as argument {op.arg_names[position]} of {op.name} "
-                    f"(record #{i}); the gradient would mix the numbers from before and after "
-                    "the change. Take the gradient before updating the Value, or record the "
-                    "computation again on a new tape (one tape per training step)."
-                )
 
 
 def _mode(mode: object) -> str:
