@@ -22,7 +22,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Final, Protocol, final
 
 if TYPE_CHECKING:
-    from ._record import Record
+    from ._record import Raw
 
 __all__ = ["RECORDING", "Entered", "FanOut", "Sink", "is_recording", "joined", "sinks", "without"]
 
@@ -30,8 +30,8 @@ __all__ = ["RECORDING", "Entered", "FanOut", "Sink", "is_recording", "joined", "
 class Sink(Protocol):
     """Where a recording tape receives the records of the ops run in its block."""
 
-    def extend(self, record: Record, /) -> None:
-        """Take the six entries of one record."""
+    def extend(self, record: Raw, /) -> None:
+        """Take the nine entries of one record."""
 
     def note_change(self, change: int, /) -> None:
         """A Value's ``.data`` was assigned while recording; ``change`` numbers it."""
@@ -46,7 +46,7 @@ class FanOut:
     def __init__(self, sinks: tuple[Sink, ...]) -> None:
         self.sinks = sinks
 
-    def extend(self, record: Record, /) -> None:
+    def extend(self, record: Raw, /) -> None:
         for sink in self.sinks:
             sink.extend(record)
 

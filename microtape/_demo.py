@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         with mt.GradientTape() as tape:
             logits = [model(p)[0] for p in data.points]
             loss = losses.binary_crossentropy(data.labels, logits, from_logits=True)
-        recorded = len(tape._records or ())  # read before gradient() frees them
+        recorded = tape._count()  # read before gradient() frees them
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         accuracy = _accuracy([z.data for z in logits], data.labels)

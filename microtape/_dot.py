@@ -71,7 +71,7 @@ def to_dot(graph: GradientTape | Value, tape: GradientTape | None = None) -> str
           v0 [label="v0 (leaf) | value 3 | grad 6", style=filled, fillcolor="#dbeafe"];
           v1 [label="v1 = mul | value 9 | grad 1"];
           v2 [label="v2 = add | value 10 | grad 1", style="filled,bold", fillcolor="#fde68a"];
-          c0 [label="1", shape=plaintext];
+          c0 [label="1.0", shape=plaintext];
           v0 -> v1 [label="×3"];
           v0 -> v1 [label="×3"];
           v1 -> v2 [label="×1"];
@@ -164,12 +164,12 @@ def _dot(
             f"value {v.data:.6g}",
         ]
         if grads is not None:
-            g = grads.get(v)
+            g = grads.get(v._id)
             fields.append("grad -" if g is None else f"grad {float(g):.6g}")
         # Top-level fields of a record stack vertically when rankdir=LR: narrow boxes.
         label = " | ".join(_escape(f) for f in fields)
         style = ""
-        if v is target:
+        if v == target:
             style = f', style="filled,bold", fillcolor="{_TARGET_COLOR}"'
         elif made_by is None:
             style = f', style=filled, fillcolor="{_LEAF_COLOR}"'

@@ -5,7 +5,7 @@ answers with the first reason that applies:
 
 - the tape was already used (non-persistent) or released;
 - the target was not recorded on this tape (computed before or after the block,
-  or recorded before ``reset()``);
+  or recorded before the last ``reset()``);
 - the source was not watched (``watch_accessed_variables=False``);
 - the source was only in records that ``reset()`` dropped;
 - the source was used on the tape, but not on the way to the target;
@@ -61,7 +61,7 @@ def explain(tape: GradientTape, targets: Sequence[Value], source: Value) -> str:
     dropped = tape._dropped
     if not recorded_targets:
         target = targets[0]
-        if dropped is not None and target in dropped:
+        if dropped is not None and target._id in dropped:
             return (
                 f"No gradient: the target {target!r} was recorded before tape.reset(), which "
                 "forgot every record made until then. Compute the target after the reset."
@@ -87,13 +87,13 @@ def explain(tape: GradientTape, targets: Sequence[Value], source: Value) -> str:
             f"There is a gradient: the target depends on the source {called(source)} through "
             f"recorded ops, for example {chain} (names as in print(tape))."
         )
-    used_in = sorted({rec[5].name for rec in records if rec[1] is source or rec[3] is source})
+    used_in = sorted({rec[5].name for rec in records if rec[1] == source or rec[3] == source})
     if used_in:
         return (
             f"No gradient: {called(source)} was used on this tape (by {', '.join(used_in)}), but "
             "none of those ops lead to the target: the target does not depend on it."
         )
-    if dropped is not None and source in dropped:
+    if dropped is not None and source._id in dropped:
         return (
             f"No gradient: {called(source)} was used only in ops recorded before "
             "tape.reset(), which forgot them. Use it again after the reset."
@@ -116,7 +116,7 @@ def explain(tape: GradientTape, targets: Sequence[Value], source: Value) -> str:
 
 
 def _is_connected(tape: GradientTape, records: list[Record], source: Value) -> bool:
-    return source in tape._explicit or any(rec[0] is source for rec in records)
+    return source in tape._explicit or any(rec[0] == source for rec in records)
 
 
 def _path(records: list[Record], targets: list[Value], source: Value) -> list[str] | None:

@@ -30,7 +30,7 @@ from typing import Final, NoReturn, TypeAlias, final, overload
 
 from ._context import RECORDING
 from ._errors import ArgumentTypeError, DomainError, OpDefinitionError
-from ._value import Value, as_number
+from ._value import Value, _next_id, as_number
 
 __all__ = ["Forward", "Interval", "Op", "Rule", "SympyForm"]
 
@@ -384,6 +384,7 @@ class _UnaryOp(Op):
             return y
         out = _new(Value)
         out._data = y
+        out._id = n = _next_id()
         sink = _recording()
         if sink is not None:
             try:
@@ -392,7 +393,7 @@ class _UnaryOp(Op):
                 raise self._no_derivative(0, (xd,), exc) from exc
             if type(d) is not float or d != d:
                 d = self._checked_partial(d, 0, (xd,))
-            sink.extend((out, x, d, None, None, self))
+            sink.extend((n, y, x._id, xd, d, None, None, None, self))
         return out
 
 
@@ -406,9 +407,11 @@ class _BinaryOp(Op):
     ) -> Value | float:
         if rest:
             return super().__call__(a, b, *rest)
-        ta, tb = type(a), type(b)
-        ad = a._data if type(a) is Value else (a if type(a) is float else _operand(self, 0, a))
-        bd = b._data if type(b) is Value else (b if type(b) is float else _operand(self, 1, b))
+        ta = type(a)
+        tb = type(b)
+        # `type(x) is T` read once per argument; mypy narrows only `type(a) is Value`.
+        ad: float = a._data if ta is Value else (a if ta is float else _operand(self, 0, a))  # type: ignore[union-attr, assignment]
+        bd: float = b._data if tb is Value else (b if tb is float else _operand(self, 1, b))  # type: ignore[union-attr, assignment]
         if self._guarded:
             outside_a, outside_b = self._outside
             if outside_a is not None and outside_a(ad):
@@ -427,20 +430,38 @@ class _BinaryOp(Op):
             return y
         out = _new(Value)
         out._data = y
+        out._id = n = _next_id()
         sink = _recording()
-        if sink is not None:
+        if sink is None:
+            return out
+        if ta is Value and tb is Value:  # the common case, kept to one test
             index = 0
             try:
-                da = self._rule_a(ad, bd) if ta is Value else None
+                pa = self._rule_a(ad, bd)
                 index = 1
-                db = self._rule_b(ad, bd) if tb is Value else None
+                pb = self._rule_b(ad, bd)
             except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
                 raise self._no_derivative(index, (ad, bd), exc) from exc
-            if da is not None and (type(da) is not float or da != da):
-                da = self._checked_partial(da, 0, (ad, bd))
-            if db is not None and (type(db) is not float or db != db):
-                db = self._checked_partial(db, 1, (ad, bd))
-            sink.extend((out, a, da, b, db, self))
+            if type(pa) is not float or pa != pa:
+                pa = self._checked_partial(pa, 0, (ad, bd))
+            if type(pb) is not float or pb != pb:
+                pb = self._checked_partial(pb, 1, (ad, bd))
+            sink.extend((n, y, a._id, ad, pa, b._id, bd, pb, self))  # type: ignore[union-attr]
+            return out
+        index = 0
+        try:
+            da = self._rule_a(ad, bd) if ta is Value else None
+            index = 1
+            db = self._rule_b(ad, bd) if tb is Value else None
+        except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
+            raise self._no_derivative(index, (ad, bd), exc) from exc
+        if da is not None and (type(da) is not float or da != da):
+            da = self._checked_partial(da, 0, (ad, bd))
+        if db is not None and (type(db) is not float or db != db):
+            db = self._checked_partial(db, 1, (ad, bd))
+        ia = a._id if ta is Value else None  # type: ignore[union-attr]
+        ib = b._id if tb is Value else None  # type: ignore[union-attr]
+        sink.extend((n, y, ia, ad, da, ib, bd, db, self))
         return out
 
 

@@ -1,6 +1,6 @@
 """Where a recording tape keeps what it records: its sinks.
 
-- :class:`Flat`: the tape's records, flat (six entries each, see ``_record.py``), in
+- :class:`Flat`: the tape's records, flat (nine entries each, see ``_record.py``), in
   stretches that say when each was made relative to in-place changes; the sink of an
   ordinary tape, so that recording an op is one ``list.extend``.
 - :class:`WatchFilter`: the sink of a tape with ``watch_accessed_variables=False``,
@@ -16,15 +16,14 @@ from collections.abc import Iterable, Sequence
 
 from ._context import Sink
 from ._errors import TapeError
-from ._record import WIDTH, Entry, Record
-from ._sweep import reach
-from ._value import Value, changed_after
+from ._record import WIDTH, Entry, Raw, Record
+from ._value import Value, changed_after, node
 
 __all__ = ["Flat", "WatchFilter", "check_unchanged", "flats"]
 
 
 class Flat(list[Entry]):
-    """A tape's records, flat (six entries each, see ``_record.py``), in stretches.
+    """A tape's records, flat (nine entries each, see ``_record.py``), in stretches.
 
     A stretch is a run of records made while the tape recorded with no in-place change
     in its own context: it starts when recording (re)starts, and ends when the tape
@@ -66,29 +65,47 @@ class Flat(list[Entry]):
         return Flat(self, self.starts, self.ends)
 
     def records(self) -> list[Record]:
-        """The records as 6-tuples (a copy, for the slow paths that read them)."""
-        return list(zip(*[iter(self)] * WIDTH))  # noqa: B905
+        """The records as the slow paths read them, ``(output, a, da, b, db, op)``.
+
+        Each node becomes one Value rebuilt from its number (``==`` to the Value that
+        was recorded), holding the number it had when the tape first met it; a
+        constant argument stays a float.
+        """
+        nodes: dict[int, Value] = {}
+
+        def value(number: int, data: float) -> Value:
+            v = nodes.get(number)
+            if v is None:
+                v = nodes[number] = node(number, data)
+            return v
+
+        records: list[Record] = []
+        for out, y, a, xa, da, b, xb, db, op in zip(*[iter(self)] * WIDTH):  # noqa: B905
+            va: Value | float = xa if a is None else value(a, xa)
+            vb: Value | float | None = xb if b is None else value(b, xb)
+            records.append((value(out, y), va, da, vb, db, op))
+        return records
 
 
 class WatchFilter:
     """The sink of a tape with ``watch_accessed_variables=False``.
 
     It records an op only if one of its inputs is connected: watched, or the output of
-    an op it recorded. That output becomes connected in turn.
+    an op it recorded. That output becomes connected in turn. Nodes go by number.
     """
 
     __slots__ = ("connected", "flat")
 
-    def __init__(self, flat: Flat, connected: set[Value]) -> None:
+    def __init__(self, flat: Flat, connected: set[int]) -> None:
         self.flat = flat
         self.connected = connected
 
     def note_change(self, change: int, /) -> None:
         self.flat.note_change(change)
 
-    def extend(self, record: Record, /) -> None:
+    def extend(self, record: Raw, /) -> None:
         connected = self.connected
-        if record[1] in connected or record[3] in connected:
+        if record[2] in connected or record[5] in connected:
             connected.add(record[0])
             self.flat.extend(record)
 
@@ -104,30 +121,41 @@ def flats(chosen: Iterable[Sink]) -> list[Flat]:
     return flats
 
 
-def check_unchanged(flat: Flat, targets: Iterable[Value]) -> None:
-    """Raise if a record on the way to the targets read a Value whose ``.data`` was
+def check_unchanged(flat: Flat, targets: Iterable[int]) -> None:
+    """Raise if a record on the way to the target nodes read a Value whose ``.data`` was
     assigned after that record was made."""
     if not flat or not flat.starts:
         return
     changed = changed_after(flat.starts[0][1])
     if not changed:  # the usual case, one tape per training step: nothing to scan
         return
-    records = flat.records()
-    wanted = set(targets)
-    reached = wanted.union(reach(records, wanted))
+    count = len(flat) // WIDTH
+    reached = set(targets)
+    late: list[int] = []  # records on the way to the targets, last first
+    for i in range(count - 1, -1, -1):
+        at = i * WIDTH
+        if flat[at] in reached:
+            late.append(i)
+            reached.add(flat[at + 2])  # type: ignore[arg-type]
+            reached.add(flat[at + 5])  # type: ignore[arg-type]
     starts, ends = flat.starts, flat.ends
     k = 0
-    for i, (_, a, _, b, _, op) in enumerate(records):
+    for i in reversed(late):
         while k + 1 < len(starts) and starts[k + 1][0] <= i:
             k += 1
-        if records[i][0] not in reached or k >= len(ends):
-            continue  # not needed, or made in the open stretch: no change can be after it
-        for position, arg in enumerate((a, b)):
-            if type(arg) is Value and changed.get(arg, 0) > ends[k]:
+        if k >= len(ends):
+            continue  # made in the open stretch: no change can be after it
+        at = i * WIDTH
+        for position, number in enumerate((flat[at + 2], flat[at + 5])):
+            hit = changed.get(number)  # type: ignore[arg-type]  # a number or None
+            if hit is not None and hit[0] > ends[k]:
+                value = hit[1]
+                op = flat[at + 8]
                 raise TapeError(
-                    f"gradient: {arg!r} was changed in place (its .data assigned) after this "
-                    f"tape recorded it as argument {op.arg_names[position]} of {op.name} "
-                    f"(record #{i}); the gradient would mix the numbers from before and after "
-                    "the change. Take the gradient before updating the Value, or record the "
-                    "computation again on a new tape (one tape per training step)."
+                    f"gradient: {value!r} was changed in place (its .data assigned) after this "
+                    f"tape recorded it as argument {op.arg_names[position]} of {op.name} "  # type: ignore[union-attr]
+                    f"(record #{i}, when it was {flat[at + 3 + 3 * position]!r}); the gradient "
+                    "would mix the numbers from before and after the change. Take the gradient "
+                    "before updating the Value, or record the computation again on a new tape "
+                    "(one tape per training step)."
                 )

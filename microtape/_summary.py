@@ -65,7 +65,7 @@ def summarize(tape: GradientTape) -> str:
     def grad(v: Value) -> str:
         if grads is None:
             return ""
-        g = grads.get(v)
+        g = grads.get(v._id)
         return "-" if g is None else f"{float(g):.6g}"
 
     leaves = [v for v in names if v not in produced]

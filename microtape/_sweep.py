@@ -6,28 +6,28 @@ reaches a record, every later use of its output has already sent its gradient. N
 recursion, no visited set, no topological sort: a graph a million ops deep costs a
 loop of a million steps.
 
-Gradients live in a dict keyed by the Value object (identity hash, kept alive by
-the dict for the length of the sweep), never in a slot on the Value: two sweeps,
-threads or gradient calls cannot see each other's numbers, and ids cannot be
-reused under them.
+Gradients live in a dict keyed by node number (see ``_record.py``), never in a slot
+on the Value: two sweeps, threads or gradient calls cannot see each other's
+numbers, and a node number is never reused.
 
 - :func:`float_sweep` runs when no tape is recording: the partials were stored as
   floats when each op ran, so the chain rule is two multiplications and two dict
   updates per record, with no function call.
 - :func:`value_sweep` runs when some tape is recording (nested tapes, or a
   persistent tape asking inside its own block). It calls each op's derivative rules
-  on the recorded Values, so every product and sum of the chain rule is itself an
-  op recorded on the outer tapes: differentiating the result again gives the second
-  derivative. Rules are the same table entries as in the float path.
+  on the recorded arguments, rebuilt as Values of the same nodes, so every product
+  and sum of the chain rule is itself an op recorded on the outer tapes:
+  differentiating the result again gives the second derivative. Rules are the same
+  table entries as in the float path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from typing import Union, cast
+from typing import Union
 
 from ._record import WIDTH, Entry, Record
-from ._value import Value
+from ._value import Value, node
 
 __all__ = ["Gradient", "float_sweep", "reach", "value_sweep"]
 
@@ -35,20 +35,20 @@ Gradient = Union[Value, float]
 
 
 def float_sweep(
-    flat: Sequence[Entry], seeds: dict[Value, float], keep: Collection[Value] | None = None
-) -> dict[Value, float]:
+    flat: Sequence[Entry], seeds: dict[int, float], keep: Collection[int] | None = None
+) -> dict[int, float]:
     """Back-propagate float seeds through the flat records.
 
     Args:
         flat: the tape's records.
-        seeds: the upstream gradient of each target.
-        keep: the Values whose gradients the caller needs (the sources); None keeps
+        seeds: the upstream gradient of each target node.
+        keep: the nodes whose gradients the caller needs (the sources); None keeps
             the gradient of every node reached (for ``print(tape)``).
 
     Returns:
-        The gradients: a Value is present exactly when the target depends on it
-        through the records (its gradient may still be 0.0, for example past a relu
-        that was off). With ``keep``, only leaves and the Values in ``keep``.
+        The gradients by node: a node is present exactly when the target depends on
+        it through the records (its gradient may still be 0.0, for example past a
+        relu that was off). With ``keep``, only leaves and the nodes in ``keep``.
     """
     grads = seeds
     get = grads.get
@@ -57,11 +57,11 @@ def float_sweep(
     # the sweep and stays small and cache-friendly however deep the graph is.
     take = get if keep is None else grads.pop
     wanted = keep if keep is not None else ()
-    kept: dict[Value, float] = {}
-    # One reversed iterator zipped six times yields each record's entries last-first:
+    kept: dict[int, float] = {}
+    # One reversed iterator zipped nine times yields each record's entries last-first:
     # a flat list of records unpacks as fast as a list of tuples would.
     backwards = reversed(flat)
-    for _, db, b, da, a, out in zip(*[backwards] * WIDTH):  # noqa: B905
+    for _, db, _, b, da, _, a, _, out in zip(*[backwards] * WIDTH):  # noqa: B905
         g = take(out, None)
         if g is None:  # the target does not depend on this op
             continue
@@ -78,8 +78,8 @@ def float_sweep(
 
 
 def value_sweep(
-    flat: Sequence[Entry], count: int, seeds: dict[Value, Gradient]
-) -> dict[Value, Gradient]:
+    flat: Sequence[Entry], count: int, seeds: dict[int, Gradient]
+) -> dict[int, Gradient]:
     """Back-propagate through the first ``count`` records, recording the arithmetic.
 
     ``count`` is fixed before the sweep starts: when this tape is itself recording,
@@ -87,16 +87,25 @@ def value_sweep(
     """
     grads = seeds
     get = grads.get
+    nodes: dict[int, Value] = {}  # one rebuilt Value per node, for the rules' arguments
+
+    def value(number: int, data: float) -> Value:
+        v = nodes.get(number)
+        if v is None:
+            v = nodes[number] = node(number, data)
+        return v
+
     for i in range((count - 1) * WIDTH, -1, -WIDTH):
-        out, a, da, b, db, op = cast(Record, flat[i : i + WIDTH])
-        g = get(out)
+        out, _, a, xa, da, b, xb, db, op = flat[i : i + WIDTH]
+        g = get(out)  # type: ignore[arg-type]
         if g is None:
             continue
-        args = (a,) if op.arity == 1 else (a, b)
+        va = xa if a is None else value(a, xa)  # type: ignore[arg-type]
+        args = (va,) if op.arity == 1 else (va, xb if b is None else value(b, xb))  # type: ignore[union-attr, arg-type]
         if da is not None:
-            _accumulate(grads, a, g, op.derivatives[0](*args))  # type: ignore[arg-type]
+            _accumulate(grads, a, g, op.derivatives[0](*args))  # type: ignore[union-attr, arg-type]
         if db is not None:
-            _accumulate(grads, b, g, op.derivatives[1](*args))  # type: ignore[arg-type]
+            _accumulate(grads, b, g, op.derivatives[1](*args))  # type: ignore[union-attr, arg-type]
     return grads
 
 
@@ -117,7 +126,7 @@ def reach(records: Sequence[Record], targets: Iterable[Value]) -> dict[Value, in
     return via
 
 
-def _accumulate(grads: dict[Value, Gradient], arg: Value, g: Gradient, partial: Gradient) -> None:
+def _accumulate(grads: dict[int, Gradient], arg: int, g: Gradient, partial: Gradient) -> None:
     # Skip multiplications by exactly 1 or -1 (add, sub, neg): the recorded graph of a
     # higher-order gradient stays about as small as the original.
     if type(partial) is float and (partial == 1.0 or partial == -1.0):

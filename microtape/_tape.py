@@ -7,7 +7,7 @@ no record, so its gradient is ``None``, exactly as in TensorFlow.
 
 What ``persistent`` costs: a non-persistent tape frees its records as soon as its
 one ``gradient()`` (or ``jacobian()``) call returns. A persistent tape keeps them,
-and with them every intermediate Value of the computation, until ``release()``.
+with every intermediate number of the computation, until ``release()``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Final, Literal, TypeVar, Union, final, overload
-from weakref import WeakSet
 
 from ._context import RECORDING, Entered, Sink, joined, sinks, without
 from ._errors import ArgumentTypeError, TapeError, UnconnectedGradientError
@@ -106,13 +105,13 @@ class GradientTape:
         self._token: Entered | None = None
         self._state = _FRESH
         # What explain() and summary() report, kept off the recording hot path:
-        # Values of records that reset() dropped (weakly: explaining must not keep
-        # them alive), (start, end) record positions of stop_recording() blocks, and
-        # the gradients of the last gradient() call on a persistent tape.
-        self._dropped: WeakSet[Value] | None = None
+        # the nodes of the records that the last reset() dropped, (start, end) record
+        # positions of stop_recording() blocks, and the seeds of the last gradient()
+        # call on a persistent tape (by node number).
+        self._dropped: set[int] | None = None
         self._pauses: list[tuple[int, int]] = []
         self._paused = 0  # how many stop_recording() blocks of this tape are open
-        self._last_seeds: dict[Value, float] | None = None
+        self._last_seeds: dict[int, float] | None = None
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -177,7 +176,7 @@ class GradientTape:
         for v in values:
             self._explicit.setdefault(v, len(flat) // WIDTH)
             if isinstance(self._sink, WatchFilter):
-                self._sink.connected.add(v)
+                self._sink.connected.add(v._id)
 
     def watched(self) -> list[Value]:
         """The watched Values, in the order they were first watched.
@@ -254,20 +253,17 @@ class GradientTape:
         """
         if self._state == _RELEASED:
             raise TapeError("reset: the tape was released; create a new GradientTape")
-        records = self._records
         if self._flat is None:  # a used non-persistent tape becomes a fresh one
             self._flat = Flat()
             self._state = _EXITED
-        elif records:
-            dropped = self._dropped if self._dropped is not None else WeakSet()
-            for out, a, _, b, _, _ in records:
-                dropped.add(out)
-                if type(a) is Value:
-                    dropped.add(a)
-                if type(b) is Value:
-                    dropped.add(b)
-            self._dropped = dropped
-            self._flat.clear()  # in place: the recording context holds this list
+        elif self._flat:
+            flat = self._flat
+            dropped = set(flat[0::WIDTH])
+            dropped.update(flat[2::WIDTH])
+            dropped.update(flat[5::WIDTH])
+            dropped.discard(None)
+            self._dropped = dropped  # type: ignore[assignment]  # None discarded
+            flat.clear()  # in place: the recording context holds this list
         recording = self._state == _RECORDING_STATE
         self._flat.starts.clear()
         self._flat.ends.clear()
@@ -290,8 +286,9 @@ class GradientTape:
         self._free(_RELEASED)
 
     @property
-    def _last_gradients(self) -> dict[Value, float] | None:
-        """Every node's gradient from the last gradient() call of a persistent tape.
+    def _last_gradients(self) -> dict[int, float] | None:
+        """Every node's gradient (by node number) from the last gradient() call of a
+        persistent tape.
 
         Recomputed on demand (for print(tape) and pictures) from the seeds of that
         call, so the tape holds no per-node gradients between calls.
@@ -306,7 +303,7 @@ class GradientTape:
 
     @property
     def _records(self) -> list[Record] | None:
-        """The records as 6-tuples, built on demand (None once freed); for slow paths."""
+        """The records as the slow paths read them, built on demand (None once freed)."""
         return None if self._flat is None else self._flat.records()
 
     def _free(self, state: str) -> None:
@@ -490,17 +487,19 @@ class GradientTape:
     ) -> list[Value | None]:
         flat = self._flat
         assert flat is not None
-        check_unchanged(flat, seeds)
+        by_node = {t._id: s for t, s in seeds.items()}
+        check_unchanged(flat, by_node)
         if RECORDING.get() is None:
-            floats = {t: float(s) for t, s in seeds.items()}
-            grads: Mapping[Value, Gradient] = float_sweep(flat, floats, keep=set(sources))
+            floats = {n: float(s) for n, s in by_node.items()}
+            keep = {s._id for s in sources}
+            grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
             return self._results(grads, seeds, sources, mode)
         # The higher-order sweep records on the tapes that are recording. If it fails
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
         before = [(f, len(f)) for f in flats(sinks())]
         try:
-            grads = value_sweep(flat, len(flat) // WIDTH, seeds)
+            grads = value_sweep(flat, len(flat) // WIDTH, by_node)
             return self._results(grads, seeds, sources, mode)
         except BaseException:
             for f, length in before:
@@ -509,21 +508,21 @@ class GradientTape:
 
     def _results(
         self,
-        grads: Mapping[Value, Gradient],
+        grads: Mapping[int, Gradient],
         seeds: dict[Value, Gradient],
         sources: list[Value],
         mode: str,
     ) -> list[Value | None]:
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
-            self._last_seeds = {t: float(s) for t, s in seeds.items()}
+            self._last_seeds = {t._id: float(s) for t, s in seeds.items()}
         # Every result is a Value of its own: never the caller's output_gradients, and
         # never one object for two sources, so changing one in place changes no other.
         taken: set[Value] = {s for s in seeds.values() if type(s) is Value}
         results: list[Value | None] = []
         for source in sources:
-            g = grads.get(source)
-            if g is None or (connected is not None and source not in connected):
+            g = grads.get(source._id)
+            if g is None or (connected is not None and source._id not in connected):
                 if mode == "raise":
                     raise UnconnectedGradientError(explain(self, list(seeds), source))
                 results.append(Value(0.0) if mode == "zero" else None)
@@ -536,12 +535,12 @@ class GradientTape:
                 results.append(Value(g))
         return results
 
-    def _connected(self) -> set[Value]:
-        """With watch_accessed_variables=False: watched Values and what was computed from them."""
-        records = self._records
-        assert records is not None
-        connected = set(self._explicit)
-        connected.update(rec[0] for rec in records)
+    def _connected(self) -> set[int]:
+        """With watch_accessed_variables=False: the watched nodes and those computed from them."""
+        flat = self._flat
+        assert flat is not None
+        connected = {v._id for v in self._explicit}
+        connected.update(flat[0::WIDTH])  # type: ignore[arg-type]  # the outputs: numbers
         return connected
 
     # ---- seeing what the tape did ----------------------------------------------------------

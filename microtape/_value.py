@@ -19,18 +19,18 @@ from __future__ import annotations
 import itertools
 import sys
 import threading
-from typing import TYPE_CHECKING, Final, SupportsFloat, final
+from typing import Final, SupportsFloat, final
 from weakref import WeakKeyDictionary
 
 from ._context import RECORDING
 from ._errors import ArgumentTypeError, DomainError
 
-if TYPE_CHECKING:
-    from ._record import Record
-
-__all__ = ["Value", "as_number", "changed_after", "last_change"]
+__all__ = ["Value", "as_number", "changed_after", "last_change", "node"]
 
 _recording = RECORDING.get
+
+_next_id: Final = itertools.count().__next__
+"""The next node number: one counter for the process, so a number is never reused."""
 
 
 def as_number(op: str, arg: str, x: object) -> float:
@@ -102,15 +102,17 @@ class Value:
         Value(6.0)
     """
 
-    __slots__ = ("__weakref__", "_data")
+    __slots__ = ("__weakref__", "_data", "_id")
 
     _data: float
+    _id: int  # the node number tapes record this Value by (see `_record.py`)
 
     def __init__(self, data: SupportsFloat) -> None:
         if type(data) is float:
             self._data = data
         else:
             self._data = _to_float(data)
+        self._id = _next_id()
 
     # ---- the number ---------------------------------------------------------------------
 
@@ -137,8 +139,23 @@ class Value:
     def __bool__(self) -> bool:
         return self._data != 0.0
 
-    # Order compares the numbers; == and hash stay identity-based (inherited from
-    # object) so that Values can be dict keys and set members, as the tape needs.
+    # == and hash are by node: two Values are equal when they are the same node of the
+    # graph, which for Values a program made means the same object (Value(1.0) is not
+    # == Value(1.0)). A tape rebuilds a Value it recorded as the same node (see
+    # `_record.py`), and that one is == to the original. Order compares the numbers.
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Value:
+            return self._id == other._id
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return self._id
+
+    # A copy (copy, deepcopy, pickle) is a new node with the same number, never a second
+    # Value of the same node, which the tapes would mistake for the original.
+    def __reduce__(self) -> tuple[type[Value], tuple[float]]:
+        return (Value, (self._data,))
+
     def __lt__(self, other: Value | float) -> bool:
         return self._data < _operand_float(other)
 
@@ -152,93 +169,107 @@ class Value:
         return self._data >= _operand_float(other)
 
     # ---- recorded arithmetic (the hot path) -------------------------------------------------
-    # Shape of every binary dunder: compute, then, if a tape records (`sink is not None`),
-    # build one record and hand it to the sink. Nothing else happens outside any tape.
+    # Shape of every dunder: compute, number the new node, then, if a tape records
+    # (`sink is not None`), hand the sink one record (see `_record.py`): node numbers,
+    # numbers and float partials, never the Values. Nothing else happens outside a tape.
 
     def __add__(self, other: Value | float) -> Value:
+        a = self._data
         out = _new(Value)
+        out._id = n = _next_id()
         if type(other) is Value:
-            out._data = self._data + other._data
-            rec: Record = (out, self, 1.0, other, 1.0, _ADD)
-        else:
-            c = _constant(other) if type(other) is not float else other
-            if c is None:
-                return NotImplemented
-            out._data = self._data + c
-            rec = (out, self, 1.0, other, None, _ADD)
+            b = other._data
+            out._data = y = a + b
+            sink = _recording()
+            if sink is not None:
+                sink.extend((n, y, self._id, a, 1.0, other._id, b, 1.0, _ADD))
+            return out
+        c = _constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out._data = y = a + c
         sink = _recording()
         if sink is not None:
-            sink.extend(rec)
+            sink.extend((n, y, self._id, a, 1.0, None, c, None, _ADD))
         return out
 
     def __radd__(self, other: float) -> Value:
         c = _constant(other) if type(other) is not float else other
         if c is None:
             return NotImplemented
+        b = self._data
         out = _new(Value)
-        out._data = c + self._data
+        out._id = n = _next_id()
+        out._data = y = c + b
         sink = _recording()
         if sink is not None:
-            rec: Record = (out, other, None, self, 1.0, _ADD)
-            sink.extend(rec)
+            sink.extend((n, y, None, c, None, self._id, b, 1.0, _ADD))
         return out
 
     def __sub__(self, other: Value | float) -> Value:
+        a = self._data
         out = _new(Value)
+        out._id = n = _next_id()
         if type(other) is Value:
-            out._data = self._data - other._data
-            rec: Record = (out, self, 1.0, other, -1.0, _SUB)
-        else:
-            c = _constant(other) if type(other) is not float else other
-            if c is None:
-                return NotImplemented
-            out._data = self._data - c
-            rec = (out, self, 1.0, other, None, _SUB)
+            b = other._data
+            out._data = y = a - b
+            sink = _recording()
+            if sink is not None:
+                sink.extend((n, y, self._id, a, 1.0, other._id, b, -1.0, _SUB))
+            return out
+        c = _constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out._data = y = a - c
         sink = _recording()
         if sink is not None:
-            sink.extend(rec)
+            sink.extend((n, y, self._id, a, 1.0, None, c, None, _SUB))
         return out
 
     def __rsub__(self, other: float) -> Value:
         c = _constant(other) if type(other) is not float else other
         if c is None:
             return NotImplemented
+        b = self._data
         out = _new(Value)
-        out._data = c - self._data
+        out._id = n = _next_id()
+        out._data = y = c - b
         sink = _recording()
         if sink is not None:
-            rec: Record = (out, other, None, self, -1.0, _SUB)
-            sink.extend(rec)
+            sink.extend((n, y, None, c, None, self._id, b, -1.0, _SUB))
         return out
 
     def __mul__(self, other: Value | float) -> Value:
-        out = _new(Value)
         a = self._data
+        out = _new(Value)
+        out._id = n = _next_id()
         if type(other) is Value:
             b = other._data
-            out._data = a * b
-            rec: Record = (out, self, b, other, a, _MUL)
-        else:
-            c = _constant(other) if type(other) is not float else other
-            if c is None:
-                return NotImplemented
-            out._data = a * c
-            rec = (out, self, c, other, None, _MUL)
+            out._data = y = a * b
+            sink = _recording()
+            if sink is not None:
+                sink.extend((n, y, self._id, a, b, other._id, b, a, _MUL))
+            return out
+        c = _constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out._data = y = a * c
         sink = _recording()
         if sink is not None:
-            sink.extend(rec)
+            sink.extend((n, y, self._id, a, c, None, c, None, _MUL))
         return out
 
     def __rmul__(self, other: float) -> Value:
         c = _constant(other) if type(other) is not float else other
         if c is None:
             return NotImplemented
+        b = self._data
         out = _new(Value)
-        out._data = c * self._data
+        out._id = n = _next_id()
+        out._data = y = c * b
         sink = _recording()
         if sink is not None:
-            rec: Record = (out, other, None, self, c, _MUL)
-            sink.extend(rec)
+            sink.extend((n, y, None, c, None, self._id, b, c, _MUL))
         return out
 
     def __truediv__(self, other: Value | float) -> Value:
@@ -260,12 +291,13 @@ class Value:
         return _POW(other, self)
 
     def __neg__(self) -> Value:
+        a = self._data
         out = _new(Value)
-        out._data = -self._data
+        out._id = n = _next_id()
+        out._data = y = -a
         sink = _recording()
         if sink is not None:
-            rec: Record = (out, self, -1.0, None, None, _NEG)
-            sink.extend(rec)
+            sink.extend((n, y, self._id, a, -1.0, None, None, None, _NEG))
         return out
 
     def __pos__(self) -> Value:
@@ -306,12 +338,22 @@ def last_change() -> int:
     return _last_change
 
 
-def changed_after(change: int) -> dict[Value, int]:
-    """The Values whose ``.data`` was assigned after change number ``change``."""
+def changed_after(change: int) -> dict[int, tuple[int, Value]]:
+    """The Values whose ``.data`` was assigned after change number ``change``, by node
+    number, with the number of the last such change."""
     if _last_change <= change:
         return {}
     with _changes_lock:
-        return {v: c for v, c in list(_changed.items()) if c > change}
+        return {v._id: (c, v) for v, c in list(_changed.items()) if c > change}
+
+
+def node(number: int, data: float) -> Value:
+    """A Value for node ``number`` holding ``data``: how a tape rebuilds a Value it
+    recorded by number (see ``_record.py``). It is == to every Value of that node."""
+    v = _new(Value)
+    v._data = data
+    v._id = number
+    return v
 
 
 def _to_float(data: object) -> float:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import microtape as mt
+from microtape._dot import _escape
 
 NODE = re.compile(r'^  (\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', re.M)
 EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[(.*)\])?;$", re.M)
@@ -115,14 +116,18 @@ def test_a_value_is_drawn_with_only_what_it_depends_on_and_is_highlighted() -> N
 
 
 def test_labels_are_escaped() -> None:
-    class Odd(float):
+    assert _escape('odd{"|<>}\\\n') == 'odd\\{\\"\\|\\<\\>\\}\\\\\\n'
+
+
+def test_a_constant_is_drawn_as_the_number_the_op_read() -> None:
+    class Odd(float):  # a float subclass with its own text: the tape keeps the number
         def __repr__(self) -> str:
-            return 'odd{"|<>}\\'
+            return "odd"
 
     x = mt.Value(1.0)
     with mt.GradientTape() as tape:
         x * Odd(2.0)
-    assert _nodes(mt.to_dot(tape))["c0"] == 'odd\\{\\"\\|\\<\\>\\}\\\\'
+    assert _nodes(mt.to_dot(tape))["c0"] == "2.0"
 
 
 def test_a_tape_that_recorded_nothing_is_an_empty_graph() -> None:
