@@ -3,9 +3,9 @@
 The third example of "Why is `tape` required?". A tape created with
 ``persistent=True`` answers any number of ``gradient()`` calls from one recording:
 here the mean squared error and the sum of absolute errors of the same
-predictions. The price is memory: the tape keeps every record, and with it every
-intermediate Value of the computation, until ``release()`` (TensorFlow's
-``del tape``). After that the tape refuses, and says why.
+predictions. The price is memory: the tape keeps every record (about 120 bytes
+per op: the numbers of the computation and its local derivatives) until
+``release()`` (TensorFlow's ``del tape``). After that the tape refuses, and says why.
 
 Run it:  python examples/persistent_tape.py
 """

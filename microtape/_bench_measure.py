@@ -356,7 +356,8 @@ def deep_chain(settings: Settings) -> Report:
     Measured twice: with Python's cycle collector as configured, and with it paused
     for the timed run. The collector rescans every tracked object a few times while a
     heap grows to millions of them (a Value, like any object with ``__slots__``, is
-    tracked); the second figure separates that cost from the engine's own.
+    tracked); the second figure separates that cost from the engine's own. The tape
+    records node numbers, not Values (see ``_record.py``), so the two should agree.
     """
     engine = w.MICROTAPE
     depths = {"shallow": settings.shallow, "deep": settings.deep}

@@ -133,7 +133,7 @@ def _pow_dy(x: Value | float, y: Value | float) -> Value | float:
         return pow_(x, y) * log(x)
     if float(x) == 0.0 and y > 0.0:
         return 0.0
-    if x != x or y != y:  # != on Values compares identity, so only a float NaN gets here
+    if x != x or y != y:  # != on Values compares nodes, so only a float NaN gets here
         return math.nan
     raise DomainError(
         f"pow: the derivative with respect to y does not exist at x={float(x)!r}, "
@@ -149,7 +149,7 @@ def _abs_dx(x: Value | float) -> float:
         return 1.0
     if x < 0.0:
         return -1.0
-    return 0.0 if float(x) == 0.0 else math.nan  # float(): == on a Value is identity
+    return 0.0 if float(x) == 0.0 else math.nan  # float(): == on a Value compares nodes
 
 
 def _relu_dx(x: Value | float) -> float:

@@ -50,7 +50,7 @@ def explain(tape: GradientTape, targets: Sequence[Value], source: Value) -> str:
             "No gradient: this tape was non-persistent and its one gradient() or jacobian() "
             "call already freed its records. Record again on a new tape, or create it with "
             "GradientTape(persistent=True) to ask several questions of one recording (it then "
-            "holds every intermediate Value until release())."
+            "holds every record, about 120 bytes per op, until release())."
         )
     if not targets:
         return f"No gradient: the target is None, which depends on nothing, so {what} is None."

@@ -87,11 +87,13 @@ def value_sweep(
     """
     grads = seeds
     get = grads.get
-    nodes: dict[int, Value] = {}  # one rebuilt Value per node, for the rules' arguments
+    # One rebuilt Value per node for the rules' arguments, holding the very number each
+    # record read (a new one if a Value's .data was assigned between two records).
+    nodes: dict[int, Value] = {}
 
     def value(number: int, data: float) -> Value:
         v = nodes.get(number)
-        if v is None:
+        if v is None or v._data is not data:
             v = nodes[number] = node(number, data)
         return v
 

@@ -99,7 +99,7 @@ class GradientTape:
         self.watch_accessed_variables: Final = watch_accessed_variables
         self._flat: Flat | None = Flat()
         # Explicitly watched Values, with the number of records at the time of the watch
-        # (for watched()'s order). A dict: identity-keyed, insertion-ordered, no duplicates.
+        # (for watched()'s order). A dict: keyed by node, insertion-ordered, no duplicates.
         self._explicit: dict[Value, int] = {}
         self._sink: Sink | None = None
         self._token: Entered | None = None

@@ -1,14 +1,15 @@
 """``Value``: one float whose arithmetic is recorded by the tapes that are recording.
 
-A Value knows only its number. It does not point to the Values it was computed from
-(micrograd's ``_prev``) and has no ``grad`` slot: the graph lives on the tapes, and
+A Value knows only its number and its node number. It does not point to the Values
+it was computed from (micrograd's ``_prev``) and has no ``grad`` slot: the graph
+lives on the tapes, which record node numbers, not Values (see ``_record.py``), and
 gradients are returned by ``tape.gradient`` without touching shared state. So a
-Value is small (two slots), holds no graph alive, and two tapes, threads or
+Value is small, holds no graph alive, is held by no graph, and two tapes, threads or
 gradient calls never interfere through it.
 
-The arithmetic dunders are the hot path. Each one computes its result, and only if
-some tape is recording (one context-variable read) builds one record with its local
-partials as floats and adds it to each recording tape. They are specialised by
+The arithmetic dunders are the hot path. Each one computes its result and numbers
+it, and only if some tape is recording (one context-variable read) builds one
+record with its local partials as floats and adds it to each recording tape. They are specialised by
 hand for speed, but the ops they record are the ``add``, ``sub``, ``mul``, ``div``,
 ``pow``, ``neg`` and ``abs`` of the built-in table, whose rules serve the
 higher-order sweep and which the sympy oracle checks against these dunders.

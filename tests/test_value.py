@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -62,12 +65,47 @@ def test_order_compares_numbers_and_returns_bool() -> None:
     assert 0.5 < a  # reflected comparison
 
 
-def test_equality_and_hash_are_identity() -> None:
+def test_equality_and_hash_are_by_node_so_two_values_made_apart_differ() -> None:
     a, b = mt.Value(1.0), mt.Value(1.0)
     assert a != b
     assert a == a
+    assert (a == 1.0) is False  # == is not a numeric comparison
     assert len({a, b}) == 2
     assert {a: 1}[a] == 1
+    c = a + 0.0
+    assert c != a and c.data == a.data  # a result is a new node
+
+
+def test_a_value_rebuilt_by_the_tape_is_the_same_node_as_the_original() -> None:
+    x, y = mt.Value(2.0), mt.Value(3.0)
+    with mt.GradientTape() as tape:
+        z = x * y
+    x.data = 5.0
+    watched = tape.watched()
+    assert watched == [x, y] and {x, y} == set(watched)
+    assert watched[0].data == 2.0  # the number the tape read, not the one assigned later
+    assert z != x
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [copy.copy, copy.deepcopy, lambda v: pickle.loads(pickle.dumps(v))],
+    ids=["copy", "deepcopy", "pickle"],
+)
+def test_a_copied_value_is_a_new_node_with_the_same_number(
+    duplicate: Callable[[mt.Value], mt.Value],
+) -> None:
+    x = mt.Value(2.0)
+    twin = duplicate(x)
+    assert type(twin) is mt.Value and twin.data == 2.0 and twin != x
+    with mt.GradientTape(persistent=True) as tape:
+        y = x * x
+        both = y + twin * 3.0
+    assert tape.gradient(y, twin) is None  # the copy is not the original's node
+    g = tape.gradient(both, [x, twin])
+    assert [v.data for v in g if v is not None] == [4.0, 3.0]
+    twin.data = 7.0
+    assert x.data == 2.0  # changing the copy leaves the original alone
 
 
 def test_truthiness_is_the_number_being_nonzero() -> None:
