@@ -549,7 +549,7 @@ class GradientTape:
         """Say in plain words why the gradient of ``target`` w.r.t. ``source`` is what it is.
 
         Above all why it is None: the source was never used, used only outside the
-        recording, recorded before ``reset()``, not watched, or the target was not
+        recording, recorded before the last ``reset()``, not watched, or the target was not
         recorded on this tape, or the tape was used up or released.
 
         Example:
