@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from ._context import Sink
 from ._errors import TapeError
 from ._record import WIDTH, Entry, Raw, Record
-from ._value import Value, changed_after, node
+from ._value import Value, changed_after, rebuilt
 
 __all__ = ["Flat", "WatchFilter", "check_unchanged", "flats"]
 
@@ -67,23 +67,16 @@ class Flat(list[Entry]):
     def records(self) -> list[Record]:
         """The records as the slow paths read them, ``(output, a, da, b, db, op)``.
 
-        Each node becomes one Value rebuilt from its number (``==`` to the Value that
-        was recorded), holding the number it had when the tape first met it; a
-        constant argument stays a float.
+        Each node becomes a Value rebuilt from its number (``==`` to the Value that
+        was recorded), holding the number the record read; a constant argument stays
+        a float.
         """
         nodes: dict[int, Value] = {}
-
-        def value(number: int, data: float) -> Value:
-            v = nodes.get(number)
-            if v is None:
-                v = nodes[number] = node(number, data)
-            return v
-
         records: list[Record] = []
         for out, y, a, xa, da, b, xb, db, op in zip(*[iter(self)] * WIDTH):  # noqa: B905
-            va: Value | float = xa if a is None else value(a, xa)
-            vb: Value | float | None = xb if b is None else value(b, xb)
-            records.append((value(out, y), va, da, vb, db, op))
+            va: Value | float = xa if a is None else rebuilt(nodes, a, xa)
+            vb: Value | float | None = xb if b is None else rebuilt(nodes, b, xb)
+            records.append((rebuilt(nodes, out, y), va, da, vb, db, op))
         return records
 
 

@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Union
 
 from ._record import WIDTH, Entry, Record
-from ._value import Value, node
+from ._value import Value, rebuilt
 
 __all__ = ["Gradient", "float_sweep", "reach", "value_sweep"]
 
@@ -87,23 +87,16 @@ def value_sweep(
     """
     grads = seeds
     get = grads.get
-    # One rebuilt Value per node for the rules' arguments, holding the very number each
-    # record read (a new one if a Value's .data was assigned between two records).
-    nodes: dict[int, Value] = {}
-
-    def value(number: int, data: float) -> Value:
-        v = nodes.get(number)
-        if v is None or v._data is not data:
-            v = nodes[number] = node(number, data)
-        return v
+    nodes: dict[int, Value] = {}  # the rules' arguments, rebuilt once per node
 
     for i in range((count - 1) * WIDTH, -1, -WIDTH):
         out, _, a, xa, da, b, xb, db, op = flat[i : i + WIDTH]
         g = get(out)  # type: ignore[arg-type]
         if g is None:
             continue
-        va = xa if a is None else value(a, xa)  # type: ignore[arg-type]
-        args = (va,) if op.arity == 1 else (va, xb if b is None else value(b, xb))  # type: ignore[union-attr, arg-type]
+        va = xa if a is None else rebuilt(nodes, a, xa)  # type: ignore[arg-type]
+        vb = xb if b is None else rebuilt(nodes, b, xb)  # type: ignore[arg-type]
+        args = (va,) if op.arity == 1 else (va, vb)  # type: ignore[union-attr]
         if da is not None:
             _accumulate(grads, a, g, op.derivatives[0](*args))  # type: ignore[union-attr, arg-type]
         if db is not None:

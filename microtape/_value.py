@@ -26,7 +26,7 @@ from weakref import WeakKeyDictionary
 from ._context import RECORDING
 from ._errors import ArgumentTypeError, DomainError
 
-__all__ = ["Value", "as_number", "changed_after", "last_change", "node"]
+__all__ = ["Value", "as_number", "changed_after", "last_change", "rebuilt"]
 
 _recording = RECORDING.get
 
@@ -348,12 +348,18 @@ def changed_after(change: int) -> dict[int, tuple[int, Value]]:
         return {v._id: (c, v) for v, c in list(_changed.items()) if c > change}
 
 
-def node(number: int, data: float) -> Value:
+def rebuilt(nodes: dict[int, Value], number: int, data: float) -> Value:
     """A Value for node ``number`` holding ``data``: how a tape rebuilds a Value it
-    recorded by number (see ``_record.py``). It is == to every Value of that node."""
-    v = _new(Value)
-    v._data = data
-    v._id = number
+    recorded by number (see ``_record.py``). It is == to every Value of that node.
+
+    ``nodes`` keeps the last one made per node, to give it again while the number is
+    the same float (a new one if the Value's ``.data`` was assigned in between).
+    """
+    v = nodes.get(number)
+    if v is None or v._data is not data:
+        v = nodes[number] = _new(Value)
+        v._data = data
+        v._id = number
     return v
 
 
