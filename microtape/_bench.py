@@ -227,7 +227,28 @@ def _deep_chain(r: Report) -> list[str]:
         _row(f"depth {shallow['depth']:,}", shallow["gc_paused_ns_per_node"], 0, "ns/node"),
         _row(f"depth {deep['depth']:,}", deep["gc_paused_ns_per_node"], 0, "ns/node"),
         _row("ratio deep / shallow, collector paused", r["gc_paused_ratio"], 2, "x"),
+        *_kernel_rows(shallow, deep),
     ]
+
+
+def _kernel_rows(shallow: Report, deep: Report) -> list[str]:
+    """The kernel's share of the time as configured, and the page faults behind it."""
+    if shallow["kernel_ns_per_node"] is None or deep["kernel_ns_per_node"] is None:
+        return ["  (kernel time and page faults: not reported on this system)"]
+    rows = ["  of the time as configured, spent in the kernel (mostly mapping new memory):"]
+    for r in (shallow, deep):
+        rows.append(
+            _row(f"depth {r['depth']:,}, kernel time", r["kernel_ns_per_node"], 0, "ns/node")
+        )
+        rows.append(
+            _row(
+                f"depth {r['depth']:,}, page faults",
+                r["faults_per_1000_nodes"],
+                1,
+                "per 1,000 nodes",
+            )
+        )
+    return rows
 
 
 def _plugin_ops(r: Report) -> list[str]:

@@ -105,17 +105,25 @@ def _tracing() -> Iterator[Callable[[], int]]:
         gc.collect()  # micrograd's graphs are cycles: free them now, not during a timed run
 
 
-def _record_and_sweep(engine: w.Engine, build: w.Build) -> float:
+def _record_and_sweep(
+    engine: w.Engine, build: w.Build, usage: list[tuple[float, int]] | None = None
+) -> float:
     """Seconds for one record plus reverse sweep.
 
     What an engine frees inside its sweep is timed (microtape and the floor free their
     records there, as in the reference); whatever is left is dropped after the clock.
+    Given ``usage``, also appends the kernel seconds and page faults of the timed
+    region, where the system reports them.
     """
     gc.collect()
+    before = _usage() if usage is not None else None
     start = time.perf_counter()
     recording = engine.record(build)
     engine.sweep(recording)
     elapsed = time.perf_counter() - start
+    after = _usage() if usage is not None else None
+    if usage is not None and before is not None and after is not None:
+        usage.append((after[0] - before[0], after[1] - before[1]))
     engine.drop(recording)
     return elapsed
 
@@ -358,19 +366,25 @@ def deep_chain(settings: Settings) -> Report:
     heap grows to millions of them (a Value, like any object with ``__slots__``, is
     tracked); the second figure separates that cost from the engine's own. The tape
     records node numbers, not Values (see ``_record.py``), so the two should agree.
+
+    Where the operating system reports it (``resource``), each run as configured also
+    reads the kernel's share of its time and its page faults: a deep graph needs
+    hundreds of megabytes of fresh memory, and the kernel maps each new page on its
+    first touch, a cost per node the shallow chain, reusing freed memory, mostly avoids.
     """
     engine = w.MICROTAPE
     depths = {"shallow": settings.shallow, "deep": settings.deep}
     builds = {key: w.chain_build(engine, depth) for key, depth in depths.items()}
     runs: dict[str, list[float]] = {key: [] for key in depths}
     paused: dict[str, list[float]] = {key: [] for key in depths}
+    usage: dict[str, list[tuple[float, int]]] = {key: [] for key in depths}
     nodes: dict[str, int] = {}
     try:
         for key in depths:
             nodes[key] = _held_and_counted(engine, builds[key], traced=False)[1] or 0
         for _ in range(settings.repeat):
             for key in depths:
-                runs[key].append(_record_and_sweep(engine, builds[key]))
+                runs[key].append(_record_and_sweep(engine, builds[key], usage[key]))
                 gc.disable()
                 try:
                     paused[key].append(_record_and_sweep(engine, builds[key]))
@@ -380,17 +394,33 @@ def deep_chain(settings: Settings) -> Report:
         return {"status": "RecursionError", **{key: {"depth": d} for key, d in depths.items()}}
     report: Report = {"status": "ok"}
     for key, depth in depths.items():
+        kernel = [seconds for seconds, _ in usage[key]]
+        faults = [count for _, count in usage[key]]
         report[key] = {
             "depth": depth,
             "nodes": nodes[key],
             "ns_per_node": _stat(runs[key], 1e9 / nodes[key]),
             "gc_paused_ns_per_node": _stat(paused[key], 1e9 / nodes[key]),
+            # None where the system does not say (no `resource` module, as on Windows)
+            "kernel_ns_per_node": _stat(kernel, 1e9 / nodes[key]) if kernel else None,
+            "faults_per_1000_nodes": _stat(faults, 1e3 / nodes[key]) if faults else None,
         }
     report["ratio"] = _ratio(report["deep"]["ns_per_node"], report["shallow"]["ns_per_node"])
     report["gc_paused_ratio"] = _ratio(
         report["deep"]["gc_paused_ns_per_node"], report["shallow"]["gc_paused_ns_per_node"]
     )
     return report
+
+
+def _usage() -> tuple[float, int] | None:
+    """Kernel (system) seconds and minor page faults of this process so far, or None
+    where the ``resource`` module does not exist."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_stime, usage.ru_minflt
 
 
 def plugin_ops(settings: Settings) -> Report:

@@ -83,6 +83,9 @@ def test_every_repeated_figure_is_positive_with_its_median_at_least_its_minimum(
     for path, stat in stats.items():
         if path.endswith("added_ms"):  # a difference of two timings: its sign is not fixed
             continue
+        if path.endswith(("kernel_ns_per_node", "faults_per_1000_nodes")):
+            assert 0 <= stat["min"] <= stat["median"], path  # a short run may need none
+            continue
         assert stat["min"] > 0, path
         if "/ratio" not in path:  # a ratio of medians may be below the ratio of minimums
             assert stat["median"] >= stat["min"], path
@@ -176,6 +179,14 @@ def test_the_deep_chain_completes_and_is_compared_per_node(report: Report) -> No
         deep["deep"]["gc_paused_ns_per_node"],
         deep["shallow"]["gc_paused_ns_per_node"],
     )
+    for depth in ("shallow", "deep"):  # the kernel's share, read where the system reports it
+        kernel, faults = deep[depth]["kernel_ns_per_node"], deep[depth]["faults_per_1000_nodes"]
+        if sys.platform.startswith("linux"):
+            assert kernel is not None and faults is not None
+        if kernel is not None:
+            assert 0 <= kernel["min"] <= kernel["median"]
+            assert kernel["median"] <= deep[depth]["ns_per_node"]["median"] * 1.5
+            assert 0 <= faults["min"] <= faults["median"]
 
 
 @pytest.mark.parametrize(
@@ -222,6 +233,9 @@ def test_text_report_shows_the_machine_and_every_section() -> None:
         "Memory returned",
     ):
         assert any(line.startswith(heading) for line in lines), heading
+    if sys.platform.startswith("linux"):
+        assert sum("kernel time" in line for line in lines) == 2  # one row per depth
+        assert sum("page faults" in line for line in lines) == 2
     first_words = [line.split()[0] for line in lines[2:] if line.strip()]
     assert first_words.count("mlp") == first_words.count("chain") == 1
     assert first_words.count("microtape") == first_words.count("floor") == 2  # one per workload
