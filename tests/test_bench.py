@@ -183,9 +183,8 @@ def test_the_deep_chain_completes_and_is_compared_per_node(report: Report) -> No
         kernel, faults = deep[depth]["kernel_ns_per_node"], deep[depth]["faults_per_1000_nodes"]
         if sys.platform.startswith("linux"):
             assert kernel is not None and faults is not None
-        if kernel is not None:
+        if kernel is not None:  # no upper bound: the kernel splits its time in clock ticks
             assert 0 <= kernel["min"] <= kernel["median"]
-            assert kernel["median"] <= deep[depth]["ns_per_node"]["median"] * 1.5
             assert 0 <= faults["min"] <= faults["median"]
 
 
