@@ -184,6 +184,10 @@ class GradientTape:
         With ``watch_accessed_variables=True`` these are the Values passed to
         ``watch()`` and every Value read by a recorded op that was not itself computed
         on this tape (the leaves, like TensorFlow's accessed variables).
+
+        The tape records numbers, not Values (see ``_record.py``): a Value passed to
+        ``watch()`` comes back as that very object, and an accessed leaf as a Value of
+        the same node (``==`` to yours) holding the number the tape read.
         """
         self._check_alive("watched")
         records = self._records
@@ -203,7 +207,8 @@ class GradientTape:
             produced.add(out)
         for v, _ in explicit[e:]:
             seen.setdefault(v)
-        return list(seen)
+        yours = {v: v for v in self._explicit}  # a watched Value read before its watch()
+        return [yours.get(v, v) for v in seen]
 
     @contextmanager
     def stop_recording(self) -> Iterator[None]:

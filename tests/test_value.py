@@ -87,6 +87,18 @@ def test_a_value_rebuilt_by_the_tape_is_the_same_node_as_the_original() -> None:
     assert z != x
 
 
+def test_a_value_passed_to_watch_comes_back_as_the_very_object() -> None:
+    x, y = mt.Value(2.0), mt.Value(3.0)
+    with mt.GradientTape() as tape:
+        z = x * y  # x is read before it is watched
+        tape.watch(x)
+    assert z.data == 6.0
+    got = tape.watched()
+    assert got == [x, y]
+    assert got[0] is x  # watched explicitly: yours
+    assert got[1] is not y and got[1].data == 3.0  # accessed: the same node, rebuilt
+
+
 @pytest.mark.parametrize(
     "duplicate",
     [copy.copy, copy.deepcopy, lambda v: pickle.loads(pickle.dumps(v))],
