@@ -253,17 +253,6 @@ def test_a_persistent_tape_resumes_across_three_blocks_with_pauses_between() -> 
     assert g is not None and g.data == 6.0
 
 
-def test_reentering_an_exited_non_persistent_tape_before_its_gradient_resumes_it() -> None:
-    x = Value(2.0)
-    tape = GradientTape()
-    with tape:
-        y = x * x
-    with tape:
-        z = y * x
-    g = tape.gradient(z, x)
-    assert g is not None and g.data == 12.0
-
-
 # ---- stop_recording and reset under stress -------------------------------------------------------
 
 

@@ -440,9 +440,12 @@ def test_entering_a_recording_tape_again_raises() -> None:
             tape.__enter__()
 
 
-def test_reentering_an_exited_persistent_tape_resumes_recording() -> None:
+@pytest.mark.parametrize("persistent", [True, False], ids=["persistent", "non-persistent"])
+def test_reentering_an_exited_tape_before_its_gradient_resumes_recording(
+    persistent: bool,
+) -> None:
     x = Value(2.0)
-    tape = GradientTape(persistent=True)
+    tape = GradientTape(persistent=persistent)
     with tape:
         y = x * x
     with tape:
