@@ -37,11 +37,13 @@ except ImportError as _missing:  # pragma: no cover - exercised by a subprocess 
 
 from ._errors import ArgumentTypeError, DomainError
 from ._op import Interval, Op
-from ._registry import origin
+from ._registry import op as op_named
+from ._registry import ops as op_namespace
+from ._registry import origin, plugin_ops
 from ._tape import GradientTape
 from ._value import Value
 
-__all__ = ["check_op", "check_op_at", "point_strategy"]
+__all__ = ["check_op", "check_op_at", "check_plugin", "point_strategy"]
 
 DIGITS: Final = 40
 """Significant digits sympy evaluates the expected values with."""
@@ -450,3 +452,52 @@ def check_op(
         _check_point(ctx, oracle, point, order)
 
     run()
+
+
+def check_plugin(distribution: str, ops: Sequence[Op]) -> None:
+    """Check that the installed ``distribution`` offers each of ``ops`` through its
+    ``microtape.ops`` entry points, and that microtape found and loaded it from there.
+
+    For each op: ``mt.op(name)`` and ``mt.ops.<name>`` give this very object,
+    ``mt.plugin_ops()`` lists it as loaded from ``distribution`` at the installed
+    version, and it has a ``doc``. Run it in the plugin's own tests, after installing
+    the plugin (``pip install -e .``).
+
+    Raises:
+        AssertionError: naming the op and what microtape found instead.
+
+    Example:
+        >>> from microtape.testing import check_plugin
+        >>> from microtape_hyperbolic import ALL
+        >>> check_plugin("microtape-hyperbolic", ALL)
+    """
+    import importlib.metadata
+
+    try:
+        version = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise AssertionError(
+            f"check_plugin: no distribution {distribution!r} is installed; install the "
+            "plugin (pip install -e .) before running its tests"
+        ) from None
+    listed = plugin_ops()
+    for o in ops:
+        if not isinstance(o, Op):
+            raise ArgumentTypeError(f"check_plugin: expected Ops, got {type(o).__name__} {o!r}")
+        mine = [(p.distribution, p.version, p.status) for p in listed if p.op is o]
+        if mine != [(distribution, version, "loaded")]:
+            named = [p for p in listed if p.name == o.name]
+            found = [(p.distribution, p.version, p.status, p.error) for p in named]
+            raise AssertionError(
+                f"check_plugin: op {o.name!r} is not loaded from {distribution} {version} "
+                f"through the microtape.ops entry points; found {found or 'no entry point'}. "
+                f'Declare it in pyproject.toml: [project.entry-points."microtape.ops"] '
+                f'{o.name} = "your_module:{o.name}"'
+            )
+        if op_named(o.name) is not o or getattr(op_namespace, o.name) is not o:
+            raise AssertionError(
+                f"check_plugin: mt.op({o.name!r}) is not the op the plugin defines: "
+                f"{op_named(o.name)!r}"
+            )
+        if not o.doc:
+            raise AssertionError(f"check_plugin: op {o.name!r} has no doc; say what it computes")
