@@ -1,4 +1,3 @@
-# isort: skip_file
 """microtape: scalar reverse-mode automatic differentiation with gradient tapes.
 
 Example:
@@ -9,6 +8,8 @@ Example:
     >>> round(tape.gradient(y, x).data, 6)   # 2*3 + cos(3)
     5.010008
 """
+
+from __future__ import annotations
 
 __all__ = [
     "ArgumentTypeError",
@@ -23,8 +24,11 @@ __all__ = [
     "OpDefinitionError",
     "PluginOp",
     "PluginWarning",
+    "Record",
     "ShapeError",
     "TapeError",
+    "TapeState",
+    "TapeView",
     "UnconnectedGradientError",
     "UnknownOpError",
     "Value",
@@ -49,39 +53,96 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-# Value first: its module finishes by importing the op table its dunders record, and
-# that table needs Value to exist. (Hence also no automatic sorting of this file.)
-from ._value import Value
-from ._builtins import abs_ as abs
-from ._builtins import cos
-from ._builtins import exp
-from ._builtins import log
-from ._builtins import pow_ as pow
-from ._builtins import relu
-from ._builtins import sigmoid
-from ._builtins import sin
-from ._builtins import sqrt
-from ._builtins import tan
-from ._builtins import tanh
-from ._dot import render_dot
-from ._dot import to_dot
-from ._errors import ArgumentTypeError
-from ._errors import DomainError
-from ._errors import GraphvizError
-from ._errors import MicrotapeError
-from ._errors import MissingGradientError
-from ._errors import OpConflictError
-from ._errors import OpDefinitionError
-from ._errors import PluginWarning
-from ._errors import ShapeError
-from ._errors import TapeError
-from ._errors import UnconnectedGradientError
-from ._errors import UnknownOpError
-from ._op import Interval
-from ._op import Op
-from ._plugins import PluginOp
-from ._registry import op
-from ._registry import ops
-from ._registry import plugin_ops
-from ._registry import register
-from ._tape import GradientTape
+import copyreg as _copyreg
+from collections.abc import Callable
+from types import ModuleType as _ModuleType
+from typing import TYPE_CHECKING
+
+from .core.errors import (
+    ArgumentTypeError,
+    DomainError,
+    GraphvizError,
+    MicrotapeError,
+    MissingGradientError,
+    OpConflictError,
+    OpDefinitionError,
+    PluginWarning,
+    ShapeError,
+    TapeError,
+    UnconnectedGradientError,
+    UnknownOpError,
+)
+from .core.tapes.tape import GradientTape
+from .core.tapes.tape import describe_with as _describe_with
+from .core.tapes.view import Record, TapeState, TapeView
+from .core.values.builtins import abs_ as abs
+from .core.values.builtins import add as _add
+from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .core.values.builtins import pow_ as pow
+from .core.values.interval import Interval
+from .core.values.op import Op
+from .core.values.value import Value
+
+if TYPE_CHECKING:
+    from .core.tapes.tape import Describer
+    from .inspection.dot import render_dot, to_dot
+    from .registry.plugins import PluginOp
+    from .registry.table import op, ops, plugin_ops, register
+
+# The registry and inspection are loaded the first time one of their names is used, not
+# by `import microtape`: a script that only records and differentiates does not pay for
+# them.
+_LAZY = {
+    "to_dot": "microtape.inspection.dot",
+    "render_dot": "microtape.inspection.dot",
+    "PluginOp": "microtape.registry.plugins",
+    "op": "microtape.registry.table",
+    "ops": "microtape.registry.table",
+    "plugin_ops": "microtape.registry.table",
+    "register": "microtape.registry.table",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'microtape' has no attribute {name!r}")
+    import importlib
+
+    found = getattr(importlib.import_module(module), name)
+    globals()[name] = found
+    return found
+
+
+def __dir__() -> list[str]:
+    """The public names, the submodules imported so far, and the module's dunders."""
+    own = {name for name in globals() if name.startswith("__")}
+    modules = {name for name, v in globals().items() if isinstance(v, _ModuleType)}
+    return sorted({*__all__, *own, *(m for m in modules if not m.startswith("_"))})
+
+
+def _describer() -> Describer:
+    from .inspection.describe import DESCRIBER
+
+    return DESCRIBER
+
+
+# The core's tapes speak through microtape.inspection (print(tape), explain).
+_describe_with(_describer)
+
+
+def _op_named(name: str) -> Op:
+    """The registered op called ``name``: what an op is pickled and copied as."""
+    from .registry.table import op
+
+    return op(name)
+
+
+def _reduce_op(candidate: Op) -> tuple[Callable[[str], Op], tuple[str]]:
+    return (_op_named, (candidate.name,))
+
+
+# Ops are singletons: pickle and copy give the registered op of the same name.
+for _kind in {type(sin), type(_add), Op}:
+    _copyreg.pickle(_kind, _reduce_op)
+del _kind

@@ -1,8 +1,8 @@
-"""``python -m microtape``: the command line (see ``microtape/_cli.py``)."""
+"""``python -m microtape``: the command line (see ``microtape/cli/__init__.py``)."""
 
 import sys
 
-from microtape._cli import main
+from microtape.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

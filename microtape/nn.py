@@ -28,8 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeAlias, Union
 
 import microtape as mt
-from microtape import Value
-from microtape._errors import ShapeError
+from microtape import ShapeError, Value
 
 __all__ = ["MLP", "Activation", "Dense", "Module", "Sequential", "ShapeError"]
 

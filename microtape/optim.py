@@ -25,8 +25,7 @@ from collections.abc import Iterable
 from typing import SupportsFloat
 
 import microtape as mt
-from microtape import Value
-from microtape._errors import MissingGradientError
+from microtape import MissingGradientError, Value
 
 __all__ = ["SGD", "Adam", "MissingGradientError", "Optimizer"]
 

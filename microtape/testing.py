@@ -35,13 +35,14 @@ except ImportError as _missing:  # pragma: no cover - exercised by a subprocess 
         "install the 'testing' extra: pip install 'microtape[testing]'"
     ) from _missing
 
-from ._errors import ArgumentTypeError, DomainError
-from ._op import Interval, Op
-from ._registry import op as op_named
-from ._registry import ops as op_namespace
-from ._registry import origin, plugin_ops
-from ._tape import GradientTape
-from ._value import Value
+from .core.errors import ArgumentTypeError, DomainError
+from .core.tapes.tape import GradientTape
+from .core.values.interval import Interval
+from .core.values.op import Op
+from .core.values.value import Value
+from .registry.table import op as op_named
+from .registry.table import ops as op_namespace
+from .registry.table import origin, plugin_ops
 
 __all__ = ["check_op", "check_op_at", "check_plugin", "point_strategy"]
 

@@ -1,4 +1,5 @@
-"""``microtape bench``: every figure present and consistent, in quick mode. Never its speed.
+"""The benchmark (``python -m benchmarks``): every figure present and consistent, in quick
+mode. Never its speed.
 
 The benchmark is an instrument, not a test of speed: these tests check what it reports
 (the figures exist, are positive, and ratios agree with the numbers they divide) and
@@ -11,16 +12,20 @@ import contextlib
 import io
 import json
 import math
+import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import microtape as mt
-from microtape import _bench_probes as probes
-from microtape import _bench_workloads as w
-from microtape._cli import main
+from benchmarks import probes
+from benchmarks import workloads as w
+from benchmarks.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 POINTS, DEPTH, DEEP = 5, 1_500, 5_000
 """Sizes of the JSON run: small, but the chain is deeper than micrograd's recursion limit."""
@@ -29,10 +34,18 @@ Report = dict[str, Any]
 
 
 def _bench(*options: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(["bench", "--quick", "--repeat", "1", *options])
-    return code, out.getvalue()
+    """``python -m benchmarks --quick --repeat 1 OPTIONS``, run from the clone's root."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--repeat", "1", *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode:
+        return done.returncode, done.stdout + done.stderr  # with the traceback, to show
+    return 0, done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -243,18 +256,33 @@ def test_text_report_shows_the_machine_and_every_section() -> None:
 def test_without_micrograd_the_bench_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "micrograd", None)
     monkeypatch.setitem(sys.modules, "micrograd.engine", None)
-    code, out = _bench("--json")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):  # in this process, where micrograd is hidden
+        code = main(["--quick", "--repeat", "1", "--json"])
     assert code == 0
-    for workload in json.loads(out)["workloads"].values():
+    for workload in json.loads(out.getvalue())["workloads"].values():
         assert workload["engines"]["micrograd"] == {"status": "not installed"}
         assert list(workload["ratios"]) == ["microtape/floor"]
 
 
 def test_repeat_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["bench", "--repeat", "0"])
+        main(["--repeat", "0"])
     assert exit_.value.code == 2
     assert "positive" in capsys.readouterr().err
+
+
+def test_the_script_runs_the_same_benchmark_from_any_directory(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--repeat", "0"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2  # the options were parsed: the package was found
+    assert "usage: python -m benchmarks" in done.stderr and "positive" in done.stderr
 
 
 # ---- the workloads: every engine does the same work ------------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import microtape as mt
-from microtape._builtins import BUILTINS
+from microtape.core.values.builtins import BUILTINS
 from microtape.testing import check_op, check_op_at
 
 ORACLE_EXAMPLES = 150

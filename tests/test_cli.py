@@ -11,9 +11,9 @@ import pytest
 from test_plugins import CUBE, Dist, install, run_microtape
 
 import microtape as mt
-from microtape._builtins import BUILTINS
-from microtape._cli import COMMANDS, main
-from microtape._registry import all_ops, origin
+from microtape.cli import COMMANDS, main
+from microtape.core.values.builtins import BUILTINS
+from microtape.registry.table import all_ops, origin
 
 # ---- the dispatcher ---------------------------------------------------------------------------
 
@@ -229,7 +229,7 @@ def test_check_without_the_testing_extra_says_which_extra(tmp_path: Path) -> Non
         "        if name.split('.')[0] in ('sympy', 'hypothesis'):\n"
         "            raise ImportError('blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "from microtape._cli import main\n"
+        "from microtape.cli import main\n"
         "sys.exit(main(['check', 'sin']))\n"
     )
     result = subprocess.run(

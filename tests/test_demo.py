@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from microtape import _demo
-from microtape._cli import main
+from microtape.cli import demo as _demo
+from microtape.cli import main
 from microtape.datasets import Moons, make_moons
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import microtape as mt
-from microtape._dot import _escape
+from microtape.inspection.dot import _escape
 
 NODE = re.compile(r'^  (\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', re.M)
 EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[(.*)\])?;$", re.M)

@@ -34,7 +34,7 @@ def test_plugin_warning_is_a_user_warning() -> None:
 
 
 def test_the_errors_module_docstring_draws_every_error() -> None:
-    from microtape import _errors
+    from microtape.core import errors as _errors
 
     assert _errors.__doc__ is not None
     for name in _errors.__all__:

@@ -141,7 +141,7 @@ def test_a_tape_keeps_numbers_not_the_intermediate_values() -> None:
         # The records hold node numbers and floats: no intermediate Value is kept alive,
         # even by a persistent tape, and the cycle collector has no graph to scan.
         assert alive(refs) == 1  # only y, which we still hold
-        assert tape._count() == 1000
+        assert tape.view().count == 1000
         first, second = tape.gradient(y, x), tape.gradient(y, x)
         assert first is not None and second is not None
         assert first.data == second.data == pytest.approx(1.0001**1000)
@@ -150,7 +150,7 @@ def test_a_tape_keeps_numbers_not_the_intermediate_values() -> None:
         assert not any(type(entry) is Value for entry in entries)
         assert not gc.is_tracked(tape._flat[0]) and not gc.is_tracked(tape._flat[1])
         tape.release()
-        assert tape._count() == 0
+        assert tape.view().count == 0
 
 
 def test_a_non_persistent_tape_frees_its_records_when_its_gradient_returns() -> None:
@@ -195,10 +195,10 @@ def test_a_refused_gradient_call_keeps_the_records_for_the_correct_one() -> None
             y = chain(x, 100, refs)
         with pytest.raises(TypeError):
             tape.gradient(y, "x")
-        assert tape._count() == 100
+        assert tape.view().count == 100
         g = tape.gradient(y, x)
         assert g is not None and g.data == pytest.approx(1.0001**100)
-        assert tape._count() == 0
+        assert tape.view().count == 0
 
 
 # ---- no reference cycles ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import microtape as mt
 from microtape import GradientTape, Value
-from microtape._builtins import BUILTINS
+from microtape.core.values.builtins import BUILTINS
 
 inf, nan = math.inf, math.nan
 

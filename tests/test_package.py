@@ -13,7 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_public_names_are_exactly_all() -> None:
     public = {name for name in dir(mt) if not name.startswith("_")}
-    modules = {"testing", "nn", "optim", "losses", "datasets"}  # submodules, once imported
+    modules = {
+        "testing",
+        "nn",
+        "optim",
+        "losses",
+        "datasets",
+        "core",
+        "inspection",
+        "registry",
+        "cli",
+    }  # submodules, once imported
     assert public - modules == set(mt.__all__)
 
 

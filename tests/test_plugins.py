@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import microtape as mt
-from microtape._registry import origin
+from microtape.registry.table import origin
 
 # ---- real distributions in a temporary folder -----------------------------------------------
 
@@ -164,7 +164,7 @@ def test_a_plugin_op_is_found_by_name_and_attribute_and_differentiates(tmp_path:
         x = mt.Value(2.0)
         with mt.GradientTape() as tape:
             y = cube(x)
-        from microtape._registry import origin
+        from microtape.registry.table import origin
         print(json.dumps({"same": mt.ops.cube is cube, "y": y.data,
                           "dy": tape.gradient(y, x).data, "origin": origin(cube),
                           "records": records(), "warnings": caught}))

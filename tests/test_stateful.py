@@ -37,8 +37,8 @@ from hypothesis.stateful import (
 
 import microtape as mt
 from microtape import GradientTape, Value
-from microtape._context import RECORDING
-from microtape._tape import UnconnectedGradients
+from microtape.core.recording.context import RECORDING
+from microtape.core.tapes.arguments import UnconnectedGradients
 
 # ---- the reference model of each op ---------------------------------------------------------
 

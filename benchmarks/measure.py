@@ -1,0 +1,288 @@
+"""What the benchmark measures: one function per section of the report.
+
+Each function takes the run's ``Settings`` and returns its section shaped as JSON; the
+timing and memory instruments they use are in ``instruments.py``, the workloads in
+``workloads.py`` and ``probes.py``, and the import section in ``import_time.py``.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from typing import Final
+
+import microtape as mt
+
+from . import probes
+from . import workloads as w
+from .import_time import import_time
+from .instruments import (
+    Report,
+    Settings,
+    held_and_counted,
+    ratio,
+    record_and_sweep,
+    stat,
+    timed,
+    tracing,
+)
+
+__all__ = [
+    "arithmetic",
+    "deep_chain",
+    "import_time",
+    "memory",
+    "plugin_ops",
+    "second_order",
+    "workloads",
+]
+
+SECOND_ORDER_VARIABLES: Final = 10
+
+
+def workloads(settings: Settings) -> Report:
+    """The reference workloads on every engine: time, time per node, bytes held per node."""
+    engines = list(w.ENGINES)
+    micrograd = w.micrograd_engine()
+    if micrograd is not None:
+        engines.append(micrograd)
+    makers: dict[str, Callable[[w.Engine], w.Build]] = {
+        "mlp": lambda engine: w.mlp_build(engine, settings.points),
+        "chain": lambda engine: w.chain_build(engine, settings.depth),
+    }
+    report: Report = {}
+    for name, make in makers.items():
+        builds = {engine.name: make(engine) for engine in engines}
+        held: dict[str, int] = {}
+        records: dict[str, int | None] = {}
+        for engine in engines:
+            held[engine.name], records[engine.name] = held_and_counted(
+                engine, builds[engine.name], traced=True
+            )
+        nodes = records["microtape"]
+        assert nodes, "the microtape tape recorded nothing"
+        samples: dict[str, list[float]] = {engine.name: [] for engine in engines}
+        status = dict.fromkeys(samples, "ok")
+        for _ in range(settings.repeat):  # interleaved, so that drift hits every engine alike
+            for engine in engines:
+                if status[engine.name] != "ok":
+                    continue
+                try:
+                    samples[engine.name].append(record_and_sweep(engine, builds[engine.name]))
+                except RecursionError:
+                    status[engine.name] = "RecursionError"
+                    gc.collect()
+        results: Report = {}
+        for engine in engines:
+            entry: Report = {"status": status[engine.name]}
+            if samples[engine.name]:
+                entry["ms"] = stat(samples[engine.name], 1e3)
+                entry["ns_per_node"] = stat(samples[engine.name], 1e9 / nodes)
+            if records[engine.name] is not None:
+                entry["records"] = records[engine.name]
+            entry["bytes_per_node"] = held[engine.name] / nodes
+            results[engine.name] = entry
+        if micrograd is None:
+            results["micrograd"] = {"status": "not installed"}
+        ratios: Report = {}
+        for slower, faster in (("micrograd", "microtape"), ("microtape", "floor")):
+            if "ms" in results[slower] and "ms" in results[faster]:
+                ratios[f"{slower}/{faster}"] = ratio(results[slower]["ms"], results[faster]["ms"])
+        report[name] = {"nodes": nodes, "engines": results, "ratios": ratios}
+    return report
+
+
+def second_order(settings: Settings) -> Report:
+    """A Hessian through nested tapes against one first-order gradient of the same function."""
+    xs = [mt.Value(0.3 + 0.1 * i) for i in range(SECOND_ORDER_VARIABLES)]
+    counts: dict[str, int] = {}
+
+    def gradient(count: bool = False) -> object:
+        with mt.GradientTape() as tape:
+            y = probes.second_order_function(xs)
+        if count:
+            counts["gradient"] = w.count_records(tape)
+        return tape.gradient(y, xs)
+
+    def hessian(count: bool = False) -> object:
+        with mt.GradientTape() as outer:
+            with mt.GradientTape() as inner:
+                y = probes.second_order_function(xs)
+            g = inner.gradient(y, xs, unconnected_gradients="zero")
+        if count:
+            counts["hessian"] = w.count_records(outer)
+        return outer.jacobian(g, xs)
+
+    gradient(count=True)
+    hessian(count=True)
+
+    def loop(fn: Callable[[], object]) -> Callable[[], None]:
+        def many() -> None:
+            for _ in range(settings.loops):
+                fn()
+
+        return many
+
+    gradient_runs: list[float] = []
+    hessian_runs: list[float] = []
+    for _ in range(settings.repeat):
+        gradient_runs.append(timed(loop(gradient)))
+        hessian_runs.append(timed(loop(hessian)))
+    per_call = 1e6 / settings.loops
+    gradient_us = stat(gradient_runs, per_call)
+    hessian_us = stat(hessian_runs, per_call)
+    return {
+        "variables": len(xs),
+        "gradient_records": counts["gradient"],
+        "hessian_records": counts["hessian"],
+        "gradient_us": gradient_us,
+        "hessian_us": hessian_us,
+        "ratio": ratio(hessian_us, gradient_us),
+    }
+
+
+def arithmetic(settings: Settings) -> Report:
+    """Value arithmetic outside any tape against the same arithmetic on floats."""
+    steps = settings.depth
+    ops = steps * probes.ARITHMETIC_OPS_PER_STEP
+    values = (mt.Value(0.5), mt.Value(0.999), mt.Value(0.001))
+    value_runs: list[float] = []
+    float_runs: list[float] = []
+    for _ in range(settings.repeat):
+        value_runs.append(timed(lambda: probes.arithmetic(*values, steps)))
+        float_runs.append(timed(lambda: probes.arithmetic(0.5, 0.999, 0.001, steps)))
+    value_ns = stat(value_runs, 1e9 / ops)
+    float_ns = stat(float_runs, 1e9 / ops)
+    return {
+        "ops": ops,
+        "value_ns_per_op": value_ns,
+        "float_ns_per_op": float_ns,
+        "ratio": ratio(value_ns, float_ns),
+    }
+
+
+def deep_chain(settings: Settings) -> Report:
+    """microtape's time per node on a very deep chain against a chain 100 times shorter.
+
+    Measured twice: with Python's cycle collector as configured, and with it paused
+    for the timed run. The collector rescans every tracked object a few times while a
+    heap grows to millions of them (a Value, like any object with ``__slots__``, is
+    tracked); the second figure separates that cost from the engine's own. A tape
+    records node numbers, not Values (the README explains why, under Performance), so
+    the two should agree.
+
+    Where the operating system reports it (``resource``), each run as configured also
+    reads the kernel's share of its time and its page faults: a deep graph needs
+    hundreds of megabytes of fresh memory, and the kernel maps each new page on its
+    first touch, a cost per node the shallow chain, reusing freed memory, mostly avoids.
+    """
+    engine = w.MICROTAPE
+    depths = {"shallow": settings.shallow, "deep": settings.deep}
+    builds = {key: w.chain_build(engine, depth) for key, depth in depths.items()}
+    runs: dict[str, list[float]] = {key: [] for key in depths}
+    paused: dict[str, list[float]] = {key: [] for key in depths}
+    usage: dict[str, list[tuple[float, int]]] = {key: [] for key in depths}
+    nodes: dict[str, int] = {}
+    try:
+        for key in depths:
+            nodes[key] = held_and_counted(engine, builds[key], traced=False)[1] or 0
+        for _ in range(settings.repeat):
+            for key in depths:
+                runs[key].append(record_and_sweep(engine, builds[key], usage[key]))
+                gc.disable()
+                try:
+                    paused[key].append(record_and_sweep(engine, builds[key]))
+                finally:
+                    gc.enable()
+    except RecursionError:
+        return {"status": "RecursionError", **{key: {"depth": d} for key, d in depths.items()}}
+    report: Report = {"status": "ok"}
+    for key, depth in depths.items():
+        kernel = [seconds for seconds, _ in usage[key]]
+        faults = [count for _, count in usage[key]]
+        report[key] = {
+            "depth": depth,
+            "nodes": nodes[key],
+            "ns_per_node": stat(runs[key], 1e9 / nodes[key]),
+            "gc_paused_ns_per_node": stat(paused[key], 1e9 / nodes[key]),
+            # None where the system does not say (no `resource` module, as on Windows)
+            "kernel_ns_per_node": stat(kernel, 1e9 / nodes[key]) if kernel else None,
+            "faults_per_1000_nodes": stat(faults, 1e3 / nodes[key]) if faults else None,
+        }
+    report["ratio"] = ratio(report["deep"]["ns_per_node"], report["shallow"]["ns_per_node"])
+    report["gc_paused_ratio"] = ratio(
+        report["deep"]["gc_paused_ns_per_node"], report["shallow"]["gc_paused_ns_per_node"]
+    )
+    return report
+
+
+def plugin_ops(settings: Settings) -> Report:
+    """Chains of one op each: plugin ops (built with mt.Op) against built-ins of their arity."""
+    n = settings.depth
+    chains: dict[str, dict[str, w.Build]] = {
+        "unary": {
+            "plugin bench_sinh": probes.unary_chain_build(probes.bench_sinh, n),
+            "sin": probes.unary_chain_build(mt.sin, n),
+            "tanh": probes.unary_chain_build(mt.tanh, n),
+        },
+        "binary": {
+            "plugin bench_hypot": probes.binary_chain_build(probes.bench_hypot, n),
+            "plugin bench_mul": probes.binary_chain_build(probes.bench_mul, n),
+            'op("mul")': probes.binary_chain_build(mt.op("mul"), n),
+            "a * b": probes.product_chain_build(n),
+        },
+    }
+    report: Report = {"nodes": n}
+    for arity, variants in chains.items():
+        runs: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(settings.repeat):
+            for name, build in variants.items():
+                runs[name].append(record_and_sweep(w.MICROTAPE, build))
+        ns = {name: stat(samples, 1e9 / n) for name, samples in runs.items()}
+        plugins = [name for name in ns if name.startswith("plugin ")]
+        builtins = [name for name in ns if name not in plugins]
+        report[arity] = {
+            "ns_per_node": ns,
+            "ratios": {
+                f"{plugin}/{builtin}": ratio(ns[plugin], ns[builtin])
+                for plugin in plugins
+                for builtin in builtins
+            },
+        }
+    return report
+
+
+def memory(settings: Settings) -> Report:
+    """The bytes a tape holds, and what is left after release() or a non-persistent gradient."""
+    depth = settings.depth
+    report: Report = {"depth": depth}
+    with tracing() as held:
+        tape, y, sources = _traced_chain(depth, persistent=True)
+        tape.gradient(y, sources)
+        before = held()
+        report["nodes"] = w.count_records(tape)  # after the reading: it may build a list
+        tape.release()
+        report["persistent"] = _returned(before, held)
+        del tape, y, sources
+        tape, y, sources = _traced_chain(depth, persistent=False)
+        before = held()
+        tape.gradient(y, sources)
+        report["non_persistent"] = _returned(before, held)
+    return report
+
+
+def _returned(before: int, held: Callable[[], int]) -> Report:
+    """What is left of ``before`` bytes. The collection first empties CPython's free lists
+    (which keep up to thousands of small tuples traced); the objects it finds unreachable
+    are cycles that reference counting alone would not have freed."""
+    unreachable = gc.collect()
+    return {"held_bytes": before, "still_held_bytes": held(), "cycle_objects": unreachable}
+
+
+def _traced_chain(depth: int, persistent: bool) -> tuple[mt.GradientTape, mt.Value, list[mt.Value]]:
+    """The chain workload recorded on a tape; returns the tape, the output and the sources."""
+    y, a, b = mt.Value(0.5), mt.Value(0.999), mt.Value(0.001)
+    with mt.GradientTape(persistent=persistent) as tape:
+        for _ in range(depth):
+            y = mt.relu(y * a + b)
+    return tape, y, [a, b]

@@ -1,0 +1,14 @@
+"""The core: Values and ops, recording, transformations, tapes, and the errors.
+
+Its parts, each importing only those listed before it:
+
+- ``errors.py``: every error microtape raises, in one tree.
+- ``recording/``: which tapes record in this thread or task (``context.py``), and what
+  one record is (``record.py``, the only module that knows the layout of a record).
+- ``values/``: ``Value``, ``Op``, and the built-in op table (``builtins.py``).
+- ``transforms/``: what is done with records; today the reverse sweep (``reverse.py``).
+- ``tapes/``: ``GradientTape``, where it keeps its records, and its read-only view.
+
+Nothing here imports inspection, the registry, teaching, testing or the command line;
+they are built on top of it.
+"""

@@ -1,0 +1,1 @@
+"""Recording: which tapes record here (``context.py``) and what one record is (``record.py``)."""

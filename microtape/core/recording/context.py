@@ -1,0 +1,120 @@
+"""Which tapes are recording right now, in this thread or asyncio task.
+
+The answer lives in one :class:`contextvars.ContextVar` holding the *sink* of the
+recording tapes, or None when no tape records. A sink has an ``extend(record)``
+method. With one tape recording (the usual case), the sink is that tape's flat list
+of records itself, so recording an op costs one context-variable read, one ``is
+None`` test and one ``list.extend``: no loop. With several tapes (nested tapes, for
+higher derivatives), the sink is a :class:`FanOut` that hands each record to every
+tape's sink.
+
+The variable is only ever set, never mutated: entering a tape sets a new sink and
+keeps the token, and leaving resets that token, which restores the previous sink
+exactly, even when the block raised. Threads start with an empty context, so a tape
+opened in one thread never sees an op of another. An asyncio task starts with a copy
+of the context of the code that created it: a task created inside ``with tape:``
+records on that tape, and no other task does.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, Final, Protocol, final
+
+if TYPE_CHECKING:
+    from .record import Rows
+
+__all__ = ["RECORDING", "Entered", "FanOut", "Sink", "is_recording", "joined", "sinks", "without"]
+
+
+class Sink(Protocol):
+    """Where a recording tape receives the records of the ops run in its block."""
+
+    def extend(self, rows: Rows, /) -> None:
+        """Take the rows of one op (see ``record.py``): nine entries per row."""
+
+    def note_change(self, change: int, /) -> None:
+        """A Value's ``.data`` was assigned while recording; ``change`` numbers it."""
+
+
+@final
+class FanOut:
+    """The sink while several tapes record: every record goes to each of them."""
+
+    __slots__ = ("sinks",)
+
+    def __init__(self, sinks: tuple[Sink, ...]) -> None:
+        self.sinks = sinks
+
+    def extend(self, rows: Rows, /) -> None:
+        for sink in self.sinks:
+            sink.extend(rows)
+
+    def note_change(self, change: int, /) -> None:
+        for sink in self.sinks:
+            sink.note_change(change)
+
+
+RECORDING: Final[ContextVar[Sink | None]] = ContextVar("microtape_recording", default=None)
+"""The sink of the tapes recording in the current context, or None."""
+
+
+def sinks() -> tuple[Sink, ...]:
+    """The sinks of the recording tapes, outermost first."""
+    current = RECORDING.get()
+    if current is None:
+        return ()
+    return current.sinks if isinstance(current, FanOut) else (current,)
+
+
+def _of(chosen: tuple[Sink, ...]) -> Sink | None:
+    if not chosen:
+        return None
+    return chosen[0] if len(chosen) == 1 else FanOut(chosen)
+
+
+def joined(sink: Sink) -> Sink | None:
+    """The sink for the current tapes plus ``sink``."""
+    return _of((*sinks(), sink))
+
+
+def without(sink: Sink) -> Sink | None:
+    """The sink for the current tapes minus ``sink``."""
+    return _of(tuple(s for s in sinks() if s is not sink))
+
+
+def is_recording(sink: Sink) -> bool:
+    """Whether ``sink`` records here; by identity, as two equal record lists are two tapes."""
+    return any(s is sink for s in sinks())
+
+
+class Entered:
+    """One change of the recording context, and how to undo it.
+
+    Python's ``with`` undoes changes in reverse order, and then the token restores
+    the context exactly. Tapes entered and left by hand in another order, or a
+    ``stop_recording()`` that outlives its tape (see ``tapes/pause.py``), must not bring
+    back a tape that has left: then only the one sink concerned is taken out (or put
+    back).
+    """
+
+    __slots__ = ("token", "value")
+
+    def __init__(self, value: Sink | None) -> None:
+        self.value = value
+        self.token: Token[Sink | None] = RECORDING.set(value)
+
+    def restore(self) -> bool:
+        """Undo exactly, if nothing changed the context since; say whether it could."""
+        if RECORDING.get() is not self.value:
+            return False
+        try:
+            RECORDING.reset(self.token)
+        except ValueError:  # left in another context than it was entered in
+            return False
+        return True
+
+    def leave(self, sink: Sink) -> None:
+        """Undo a tape's entry: after it, ``sink`` is no longer recording here."""
+        if not self.restore() or is_recording(sink):
+            RECORDING.set(without(sink))

@@ -1,0 +1,3 @@
+"""Tapes: ``GradientTape`` (``tape.py``), where it keeps its records (``storage.py``), its
+pauses (``pause.py``), what ``gradient`` is asked (``arguments.py``), and its read-only
+view (``view.py``)."""

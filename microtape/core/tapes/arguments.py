@@ -1,0 +1,201 @@
+"""What ``gradient`` is asked: targets, sources, upstream gradients, the unconnected mode.
+
+``tape.gradient(loss, {"w": [w1, w2], "b": b})`` returns ``{"w": [g1, g2], "b": gb}``:
+the sources are flattened to a list, the sweep fills in one result per leaf, and the
+same structure is rebuilt around the results (:func:`flatten`). Iteration is explicit
+(a stack), so even a deeply nested structure needs no recursion. The target may be a
+Value, None, or a nesting of them (summed), with upstream gradients in the same
+structure; :func:`seeds` turns them into what a sweep starts from, with errors that say
+which argument is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, Literal, TypeAlias, TypeVar, Union
+
+from ..errors import ArgumentTypeError
+from ..transforms.reverse import Gradient
+from ..values.numbers import as_number
+from ..values.value import Value
+
+__all__ = [
+    "NestedGradient",
+    "Target",
+    "UnconnectedGradients",
+    "flatten",
+    "leaves",
+    "mode",
+    "seeds",
+    "targets",
+]
+
+UnconnectedGradients: TypeAlias = Literal["none", "zero", "raise"]
+"""What ``gradient`` does for a source the target does not depend on: give None, give
+``Value(0.0)``, or raise :class:`UnconnectedGradientError` explaining why."""
+
+_MODES: Final = ("none", "zero", "raise")
+
+Target: TypeAlias = Union[Value, Sequence[Value | None], None]
+"""What ``gradient`` differentiates: a Value, or a list of Values (their sum)."""
+
+NestedGradient: TypeAlias = Union[
+    Value, Sequence["NestedGradient"], Mapping[object, "NestedGradient"], None
+]
+"""The nesting of the sources, with a gradient (or None) in place of each Value."""
+
+
+def mode(mode: object) -> UnconnectedGradients:
+    """``mode`` checked to be one of ``"none"``, ``"zero"``, ``"raise"``."""
+    if mode not in _MODES:
+        raise ValueError(
+            f"gradient: unconnected_gradients must be one of {', '.join(map(repr, _MODES))}, "
+            f"got {mode!r}"
+        )
+    return mode
+
+
+def _target_leaves(target: object) -> list[Value | None]:
+    """The target's leaves, keeping None (an unconnected gradient) in its place."""
+    found = leaves(target, "target", lambda v: v is None or type(v) is Value, "a Value or None")
+    return found  # type: ignore[return-value]  # only Values and None pass the test
+
+
+def targets(target: object) -> list[Value]:
+    """The Values of ``target`` (a Value, or a nesting of them; None entries dropped)."""
+    return [t for t in _target_leaves(target) if t is not None]
+
+
+def seeds(target: object, output_gradients: object) -> dict[Value, Gradient]:
+    """Each target Value with its upstream gradient (default 1.0; repeats add up).
+
+    Raises:
+        ArgumentTypeError: if a target is not a Value or None, or an upstream
+            gradient is not a number or a Value.
+        ValueError: if ``output_gradients`` does not match ``target``.
+    """
+    targets = _target_leaves(target)
+    if output_gradients is None:
+        upstream: list[object] = [1.0] * len(targets)
+    else:
+        upstream = leaves(
+            output_gradients,
+            "gradient: output_gradients",
+            lambda v: not isinstance(v, str),
+            "a number or a Value",
+        )
+        if len(upstream) != len(targets):
+            raise ValueError(
+                f"gradient: output_gradients has {len(upstream)} entr"
+                f"{'y' if len(upstream) == 1 else 'ies'} but target has {len(targets)} "
+                "Value(s); give one upstream gradient per target Value, in the same structure"
+            )
+    seeds: dict[Value, Gradient] = {}
+    for t, u in zip(targets, upstream, strict=True):
+        if t is None:
+            continue  # None depends on nothing: its upstream gradient goes nowhere
+        seed: Gradient = u if type(u) is Value else as_number("gradient", "output_gradients", u)
+        prev = seeds.get(t)
+        seeds[t] = seed if prev is None else prev + seed
+    return seeds
+
+
+T = TypeVar("T")
+
+
+def flatten(structure: object, what: str) -> tuple[list[Value], Callable[[list[T]], object]]:
+    """Return the Values at the leaves of ``structure`` and a function that rebuilds it.
+
+    Args:
+        structure: a Value, or lists / tuples / dicts nesting Values.
+        what: the argument's name, used in error messages (``"sources"``).
+
+    Raises:
+        ArgumentTypeError: naming the path of the first leaf that is not a Value, or
+            of a container that contains itself.
+    """
+    found, rebuild = _walk(structure, what, lambda leaf: type(leaf) is Value, "a Value")
+    return found, rebuild  # type: ignore[return-value]  # _walk kept only Values
+
+
+def leaves(
+    structure: object, what: str, keep: Callable[[object], bool], expected: str
+) -> list[object]:
+    """The leaves of a nesting of lists, tuples and dicts, in order, each passing ``keep``.
+
+    Raises:
+        ArgumentTypeError: naming the path of the first leaf ``keep`` refuses (saying
+            it should be ``expected``), or of a container that contains itself.
+    """
+    return _walk(structure, what, keep, expected)[0]
+
+
+def _walk(
+    structure: object, what: str, keep: Callable[[object], bool], expected: str
+) -> tuple[list[object], Callable[[list[T]], object]]:
+    leaves: list[object] = []
+    open_ids: set[int] = set()  # containers being expanded: meeting one again is a cycle
+    # The plan is a postfix program: (None, 0) pushes the next result; (container, n)
+    # pops n built children and rebuilds that container's type around them.
+    plan: list[tuple[object, int]] = []
+    stack: list[tuple[object, str, bool]] = [(structure, what, False)]
+    while stack:
+        node, path, expanded = stack.pop()
+        if isinstance(node, (Mapping, list, tuple)) and not expanded:
+            if id(node) in open_ids:
+                raise ArgumentTypeError(
+                    f"{what}: {path} contains itself (a {type(node).__name__} that holds "
+                    "itself), so it has no leaves to differentiate"
+                )
+            open_ids.add(id(node))
+        elif expanded:
+            open_ids.discard(id(node))
+        if not isinstance(node, (Mapping, list, tuple)) and keep(node):
+            leaves.append(node)
+            plan.append((None, 0))
+        elif isinstance(node, Mapping):
+            if expanded:
+                plan.append((node, len(node)))
+            else:
+                stack.append((node, path, True))
+                for key in reversed(list(node.keys())):
+                    stack.append((node[key], f"{path}[{key!r}]", False))
+        elif isinstance(node, (list, tuple)):
+            if expanded:
+                plan.append((node, len(node)))
+            else:
+                stack.append((node, path, True))
+                for i in range(len(node) - 1, -1, -1):
+                    stack.append((node[i], f"{path}[{i}]", False))
+        else:
+            raise ArgumentTypeError(
+                f"{what}: expected {expected}, or a list, tuple or dict of them, but {path} is "
+                f"{type(node).__name__} {node!r}"
+            )
+
+    def rebuild(results: list[T]) -> object:
+        built: list[object] = []
+        items = iter(results)
+        for container, n in plan:
+            if container is None:
+                built.append(next(items))
+                continue
+            children = built[len(built) - n :] if n else []
+            del built[len(built) - n :]
+            built.append(_like(container, children))
+        return built[0]
+
+    return leaves, rebuild
+
+
+def _like(container: object, children: list[object]) -> object:
+    """A container of ``container``'s type holding ``children`` in its places."""
+    cls: Callable[..., object] = type(container)
+    if isinstance(container, Mapping):
+        pairs = dict(zip(container.keys(), children, strict=True))
+        return pairs if cls is dict else cls(pairs)
+    if cls is list or cls is tuple:
+        return cls(children)
+    if isinstance(container, tuple) and hasattr(container, "_fields"):  # a namedtuple
+        return cls(*children)
+    return cls(children)

@@ -1,0 +1,594 @@
+"""``GradientTape``: records the ops run inside its ``with`` block, then differentiates them.
+
+Why a tape at all: a Value does not remember how it was computed. Only while a tape
+is recording is each op written down (output, inputs, local partials), and only
+what is written down can be differentiated. A loss computed outside every tape has
+no record, so its gradient is ``None``, exactly as in TensorFlow.
+
+What ``persistent`` costs: a non-persistent tape frees its records as soon as its
+one ``gradient()`` (or ``jacobian()``) call returns. A persistent tape keeps them,
+with every intermediate number of the computation, until ``release()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Final, Literal, Protocol, TypeVar, final, overload
+
+from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
+from ..recording import record
+from ..recording.context import RECORDING, Entered, Sink, joined, sinks
+from ..transforms.reverse import Gradient, float_sweep, value_sweep
+from ..values.changes import last_change
+from ..values.value import Value
+from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
+from .pause import Pause
+from .storage import Closed, Flat, WatchFilter, check_unchanged, flats
+from .view import TapeState, TapeView
+
+__all__ = ["Describer", "GradientTape", "describe_with"]
+
+K = TypeVar("K")
+
+
+class Describer(Protocol):
+    """What turns a tape's view into words: ``print(tape)`` and ``tape.explain``.
+
+    The tape does not write its own descriptions; ``microtape.inspection`` does, on top of
+    the public :class:`TapeView`, and ``import microtape`` installs it with
+    :func:`describe_with` (the core imports nothing from inspection).
+    """
+
+    def summary(self, view: TapeView) -> str:
+        """The table ``print(tape)`` shows."""
+
+    def explain(self, view: TapeView, targets: Sequence[Value], source: Value) -> str:
+        """Why the gradient of the sum of ``targets`` w.r.t. ``source`` is what it is."""
+
+
+_describer: Callable[[], Describer] | None = None
+
+
+def describe_with(describer: Callable[[], Describer]) -> None:
+    """Have every tape describe itself (``print(tape)``, ``explain``) with the describer
+    that ``describer()`` returns; it is called when a tape is first asked for words."""
+    global _describer
+    _describer = describer
+
+
+@final
+class GradientTape:
+    """Records operations on Values for automatic differentiation.
+
+    Args:
+        persistent: allow any number of ``gradient``/``jacobian`` calls until
+            ``release()``. A non-persistent tape (the default) frees its records
+            after its first call, so it holds memory for no longer than needed.
+        watch_accessed_variables: if True, every Value an op reads while the tape
+            records is watched. If False, only Values passed to ``watch()`` (and what
+            is computed from them) are differentiable.
+
+    Example:
+        >>> import microtape as mt
+        >>> x = mt.Value(3.0)
+        >>> with mt.GradientTape() as tape:
+        ...     y = x * x + mt.sin(x)
+        >>> round(tape.gradient(y, x).data, 6)   # 2*3 + cos(3)
+        5.010008
+    """
+
+    __slots__ = (
+        "_dropped",
+        "_explicit",
+        "_flat",
+        "_last_seeds",
+        "_paused",
+        "_pauses",
+        "_sink",
+        "_state",
+        "_token",
+        "persistent",
+        "watch_accessed_variables",
+    )
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        if not isinstance(persistent, bool):
+            raise ArgumentTypeError(f"GradientTape: persistent must be a bool, got {persistent!r}")
+        if not isinstance(watch_accessed_variables, bool):
+            raise ArgumentTypeError(
+                "GradientTape: watch_accessed_variables must be a bool, "
+                f"got {watch_accessed_variables!r}"
+            )
+        self.persistent: Final = persistent
+        self.watch_accessed_variables: Final = watch_accessed_variables
+        self._flat: Flat | None = Flat()
+        # Explicitly watched Values, with the number of rows at the time of the watch
+        # (for watched()'s order). A dict: keyed by node, insertion-ordered, no duplicates.
+        self._explicit: dict[Value, int] = {}
+        self._sink: Sink | None = None
+        self._token: Entered | None = None
+        self._state = TapeState.FRESH
+        # What explain() and summary() report, kept off the recording hot path: the nodes
+        # of the records that the last reset() dropped, (start, end) row positions of
+        # stop_recording() blocks, and the seeds of the last gradient() call on a
+        # persistent tape (by node number).
+        self._dropped: frozenset[int] = frozenset()
+        self._pauses: list[tuple[int, int]] = []
+        self._paused = 0  # how many stop_recording() blocks of this tape are open
+        self._last_seeds: dict[int, float] | None = None
+
+    # ---- recording -----------------------------------------------------------------------
+
+    def __enter__(self) -> GradientTape:
+        if self._state is TapeState.RECORDING:
+            raise TapeError(
+                "GradientTape: this tape is already recording; a tape cannot be entered "
+                "again inside its own with block"
+            )
+        self._check_alive("enter")
+        flat = self._flat
+        assert flat is not None
+        if type(flat) is Closed:  # entered before: contexts of the last block may hold it
+            flat = self._flat = flat.reopened()
+        flat.begin(last_change())
+        if self.watch_accessed_variables:
+            self._sink = flat
+        else:
+            self._sink = WatchFilter(flat, self._connected())
+        self._token = Entered(joined(self._sink))
+        self._state = TapeState.RECORDING
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is None:
+            raise TapeError(
+                "GradientTape: __exit__ without a matching __enter__ (the tape is not in a "
+                "with block; it was never entered, or has already left it)"
+            )
+        if self._sink is not None:
+            self._token.leave(self._sink)
+        self._token = None
+        if self._state is TapeState.RECORDING:
+            self._state = TapeState.EXITED
+        if self._flat is not None:
+            self._flat.end(last_change())
+            self._flat.close()  # a task or thread still holding it records nothing more
+        self._sink = None
+
+    def watch(self, *values: Value) -> None:
+        """Watch ``values``: make them differentiable sources on this tape.
+
+        Needed only with ``watch_accessed_variables=False``; harmless otherwise.
+
+        Raises:
+            ArgumentTypeError: if an argument is not a Value.
+            TapeError: if the tape was released or used up.
+        """
+        self._check_alive("watch")
+        flat = self._flat
+        assert flat is not None
+        for i, v in enumerate(values):
+            if type(v) is not Value:
+                raise ArgumentTypeError(
+                    f"watch: argument {i} must be a Value, got {type(v).__name__} {v!r}"
+                )
+        for v in values:
+            self._explicit.setdefault(v, record.count(flat))
+            if isinstance(self._sink, WatchFilter):
+                self._sink.connected.add(v.node)
+
+    def watched(self) -> list[Value]:
+        """The watched Values, in the order they were first watched.
+
+        With ``watch_accessed_variables=True`` these are the Values passed to
+        ``watch()`` and every Value read by a recorded op that was not itself computed
+        on this tape (the leaves, like TensorFlow's accessed variables).
+
+        The tape records numbers, not Values (see ``_record.py``): a Value passed to
+        ``watch()`` comes back as that very object, and an accessed leaf as a Value of
+        the same node (``==`` to yours) holding the number the tape read.
+        """
+        self._check_alive("watched")
+        explicit = sorted(self._explicit.items(), key=lambda item: item[1])
+        seen: dict[Value, None] = {}
+        produced: set[Value] = set()
+        e = 0
+        for i, step in enumerate(self.view().records):
+            while e < len(explicit) and explicit[e][1] <= i:
+                seen.setdefault(explicit[e][0])
+                e += 1
+            if self.watch_accessed_variables:
+                for arg in step.inputs:
+                    if type(arg) is Value and arg not in produced:
+                        seen.setdefault(arg)
+            produced.add(step.output)
+        for v, _ in explicit[e:]:
+            seen.setdefault(v)
+        yours = {v: v for v in self._explicit}  # a watched Value read before its watch()
+        return [yours.get(v, v) for v in seen]
+
+    @contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """A block in which this tape records nothing (other tapes still record).
+
+        Raises:
+            TapeError: if the tape is not recording.
+
+        Example:
+            >>> import microtape as mt
+            >>> x = mt.Value(2.0)
+            >>> with mt.GradientTape() as tape:
+            ...     with tape.stop_recording():
+            ...         y = x * x          # not recorded: y is a constant to the tape
+            ...     z = y * x
+            >>> tape.gradient(z, x)        # y.data, not 3 * x**2
+            Value(4.0)
+        """
+        if self._state is not TapeState.RECORDING:
+            raise TapeError(
+                "stop_recording: the tape is not recording (use it inside `with tape:`)"
+            )
+        sink = self._sink
+        flat = self._flat
+        assert flat is not None and sink is not None
+        pause = Pause(sink, flat, outermost=self._paused == 0)
+        self._paused += 1
+        try:
+            yield
+        finally:
+            self._paused -= 1
+            still = self._state is TapeState.RECORDING and self._sink is sink
+            span = pause.end(still, self._flat)
+            if span is not None:
+                self._pauses.append(span)
+
+    def reset(self) -> None:
+        """Forget everything recorded and watched so far; a recording tape keeps recording.
+
+        Raises:
+            TapeError: if the tape was released.
+        """
+        if self._state is TapeState.RELEASED:
+            raise TapeError("reset: the tape was released; create a new GradientTape")
+        if self._flat is None:  # a used non-persistent tape becomes a fresh one
+            self._flat = Flat()
+            self._state = TapeState.EXITED
+        elif self._flat:
+            self._dropped = frozenset(record.nodes(self._flat))
+            self._flat.clear()  # in place: the recording context holds this list
+        recording = self._state is TapeState.RECORDING
+        self._flat.starts.clear()
+        self._flat.ends.clear()
+        if recording:
+            self._flat.begin(last_change())
+        self._pauses.clear()
+        self._last_seeds = None
+        self._explicit.clear()
+        if isinstance(self._sink, WatchFilter):
+            self._sink.connected.clear()
+
+    def release(self) -> None:
+        """Free the records and everything they keep alive; later use raises TapeError.
+
+        Raises:
+            TapeError: if called inside the tape's own ``with`` block.
+        """
+        if self._state is TapeState.RECORDING:
+            raise TapeError("release: the tape is still recording; call release() after its block")
+        self._free(TapeState.RELEASED)
+
+    # ---- what the tape holds -----------------------------------------------------------------
+
+    @property
+    def state(self) -> TapeState:
+        """Where the tape is in its life (see :class:`TapeState`)."""
+        return self._state
+
+    def view(self) -> TapeView:
+        """A read-only view of the tape's state and records, for inspection.
+
+        Example:
+            >>> import microtape as mt
+            >>> x = mt.Value(2.0)
+            >>> with mt.GradientTape() as tape:
+            ...     y = x * x
+            >>> [(r.op.name, r.inputs, r.partials) for r in tape.view().records]
+            [('mul', (Value(2.0), Value(2.0)), (2.0, 2.0))]
+        """
+        return TapeView(
+            state=self._state,
+            persistent=self.persistent,
+            watch_accessed_variables=self.watch_accessed_variables,
+            flat=self._flat,
+            watched_explicitly=tuple(self._explicit),
+            pauses=len(self._pauses),
+            forgotten=self._dropped,
+            seeds=self._last_seeds,
+        )
+
+    def _free(self, state: TapeState) -> None:
+        self._flat = None
+        self._explicit = {}
+        self._sink = None
+        self._state = state
+        self._dropped = frozenset()
+        self._pauses = []
+        self._last_seeds = None
+
+    def _check_alive(self, what: str) -> None:
+        if self._state is TapeState.RELEASED:
+            raise TapeError(
+                f"{what}: the tape was released and holds nothing any more; "
+                "create a new GradientTape"
+            )
+        if self._state is TapeState.USED:
+            raise TapeError(
+                f"{what}: this tape was non-persistent and is used up: its one gradient() or "
+                "jacobian() call already freed it. Record again on a new tape, or create it "
+                "with GradientTape(persistent=True) to ask for several gradients"
+            )
+
+    def _check_can_differentiate(self, what: str) -> None:
+        self._check_alive(what)
+        if self._state is TapeState.RECORDING and not self.persistent:
+            raise TapeError(
+                f"{what}: called inside the with block of a non-persistent tape. Call it after "
+                "the block ends (dedent it), or use GradientTape(persistent=True) to differentiate "
+                "inside the block (the gradient's own ops are then recorded on the tape)"
+            )
+
+    # ---- differentiation -------------------------------------------------------------------
+
+    # The overloads give each common shape of `sources` its own result type, and a
+    # non-optional one when unconnected_gradients="zero" guarantees a Value everywhere.
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: Value,
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> Value: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: Value,
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> Value | None: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: list[Value],
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> list[Value]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: list[Value],
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[Value | None]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: tuple[Value, ...],
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> tuple[Value, ...]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: tuple[Value, ...],
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> tuple[Value | None, ...]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: dict[K, Value],
+        output_gradients: object = None,
+        *,
+        unconnected_gradients: Literal["zero"],
+    ) -> dict[K, Value]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: dict[K, Value],
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> dict[K, Value | None]: ...
+    @overload
+    def gradient(
+        self,
+        target: Target,
+        sources: object,
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> NestedGradient: ...
+    def gradient(
+        self,
+        target: Target,
+        sources: object,
+        output_gradients: object = None,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> object:
+        """The gradient of ``target`` with respect to each of ``sources``.
+
+        Args:
+            target: a Value, or a list or tuple of Values whose sum is differentiated.
+                ``None`` (an unconnected gradient, differentiated again) contributes
+                nothing.
+            sources: a Value, or any nesting of lists, tuples and dicts of Values.
+            output_gradients: the upstream gradient of the target, a number or a Value
+                (or a structure of them matching ``target``). Default 1.0.
+            unconnected_gradients: ``"none"`` gives None for a source the target does
+                not depend on through recorded ops; ``"zero"`` gives ``Value(0.0)``.
+
+        Returns:
+            The gradients, in the structure of ``sources``.
+
+        Raises:
+            TapeError: on a used-up non-persistent tape, a released tape, or a
+                non-persistent tape inside its own block.
+            ArgumentTypeError: if the target or a source is not a Value.
+            ValueError: if ``output_gradients`` does not match ``target``, or the
+                ``unconnected_gradients`` mode is unknown.
+        """
+        self._check_can_differentiate("gradient")
+        unconnected = mode(unconnected_gradients)
+        seeded = seeds(target, output_gradients)
+        leaves, rebuild = flatten(sources, "sources")
+        result = self._differentiate(seeded, leaves, unconnected)
+        if not self.persistent:
+            self._free(TapeState.USED)
+        return rebuild(result)
+
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: object,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[NestedGradient]:
+        """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
+
+        On a non-persistent tape this is its one allowed call.
+
+        Raises:
+            ArgumentTypeError: if ``targets`` is not a sequence of Values.
+        """
+        self._check_can_differentiate("jacobian")
+        unconnected = mode(unconnected_gradients)
+        given: object = targets
+        if not isinstance(given, (list, tuple)):
+            raise ArgumentTypeError(
+                f"jacobian: targets must be a list or tuple of Values, got {type(given).__name__}"
+            )
+        seeded = [seeds(t, None) for t in targets]
+        leaves, rebuild = flatten(sources, "sources")
+        rows = [rebuild(self._differentiate(s, leaves, unconnected)) for s in seeded]
+        if not self.persistent:
+            self._free(TapeState.USED)
+        return rows  # type: ignore[return-value]
+
+    def _differentiate(
+        self, seeded: dict[Value, Gradient], sources: list[Value], unconnected: str
+    ) -> list[Value | None]:
+        flat = self._flat
+        assert flat is not None
+        by_node = {t.node: s for t, s in seeded.items()}
+        check_unchanged(flat, by_node)
+        if RECORDING.get() is None:
+            floats = {n: float(s) for n, s in by_node.items()}
+            keep = {s.node for s in sources}
+            grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
+            return self._results(grads, seeded, sources, unconnected)
+        # The higher-order sweep records on the tapes that are recording. If it fails
+        # part way (a DomainError at a point with no second derivative, say), take its
+        # records back off them: a refused call must leave every tape as it was.
+        before = [(f, len(f)) for f in flats(sinks())]
+        try:
+            grads = value_sweep(flat, record.count(flat), by_node)
+            return self._results(grads, seeded, sources, unconnected)
+        except BaseException:
+            for f, length in before:
+                del f[length:]
+            raise
+
+    def _results(
+        self,
+        grads: Mapping[int, Gradient],
+        seeded: dict[Value, Gradient],
+        sources: list[Value],
+        unconnected: str,
+    ) -> list[Value | None]:
+        connected = None if self.watch_accessed_variables else self._connected()
+        if self.persistent:
+            self._last_seeds = {t.node: float(s) for t, s in seeded.items()}
+        # Every result is a Value of its own: never the caller's output_gradients, and
+        # never one object for two sources, so changing one in place changes no other.
+        taken: set[Value] = {s for s in seeded.values() if type(s) is Value}
+        results: list[Value | None] = []
+        for source in sources:
+            g = grads.get(source.node)
+            if g is None or (connected is not None and source.node not in connected):
+                if unconnected == "raise":
+                    raise UnconnectedGradientError(self._explain(list(seeded), source))
+                results.append(Value(0.0) if unconnected == "zero" else None)
+            elif type(g) is Value:
+                if g in taken:
+                    g = g * 1.0  # a new Value, still connected for the next derivative
+                taken.add(g)
+                results.append(g)
+            else:
+                results.append(Value(g))
+        return results
+
+    def _connected(self) -> set[int]:
+        """With watch_accessed_variables=False: the watched nodes and those computed from them."""
+        flat = self._flat
+        assert flat is not None
+        connected = {v.node for v in self._explicit}
+        connected.update(record.outputs(flat))
+        return connected
+
+    # ---- seeing what the tape did ----------------------------------------------------------
+
+    def explain(self, target: Target, source: Value) -> str:
+        """Say in plain words why the gradient of ``target`` w.r.t. ``source`` is what it is.
+
+        Above all why it is None: the source was never used, used only outside the
+        recording, recorded before the last ``reset()``, not watched, or the target was not
+        recorded on this tape, or the tape was used up or released.
+
+        Example:
+            >>> import microtape as mt
+            >>> x = mt.Value(2.0)
+            >>> loss = x * x                   # computed outside any tape
+            >>> with mt.GradientTape() as tape:
+            ...     pass
+            >>> print(tape.explain(loss, x))   # doctest: +ELLIPSIS
+            No gradient: the target Value(4.0) was not computed while this tape was recording...
+        """
+        if type(source) is not Value:
+            raise ArgumentTypeError(
+                f"explain: source must be a Value, got {type(source).__name__} {source!r}"
+            )
+        return self._explain(targets(target), source)
+
+    def _explain(self, found: Sequence[Value], source: Value) -> str:
+        if _describer is None:
+            return f"{self!r}: no describer installed (import microtape to install one)"
+        return _describer().explain(self.view(), found, source)
+
+    def summary(self) -> str:
+        """The recorded ops as a table: index, op, inputs, output, local derivatives and,
+        after a gradient call on a persistent tape, each node's gradient."""
+        if _describer is None:
+            return repr(self)
+        return _describer().summary(self.view())
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        flags = "persistent" if self.persistent else "non-persistent"
+        return f"<GradientTape {flags}, {self._state.value}, {self.view().count} records>"

@@ -1,0 +1,5 @@
+"""Transformations: what is done with a tape's records.
+
+``reverse.py`` is the reverse sweep (gradients), on floats and on Values. A new
+transformation is a new module here that reads records through ``recording/record.py``.
+"""

@@ -1,0 +1,127 @@
+"""The reverse sweep over a tape's records, in two forms: on floats, and on Values.
+
+Both walk the rows from last to first, which is a valid reverse topological order
+because an op is recorded after its inputs exist: by the time the sweep reaches a row,
+every later use of its output has already sent its gradient. No recursion, no visited
+set, no topological sort: a graph a million ops deep costs a loop of a million steps.
+
+Gradients live in a dict keyed by node number (see ``recording/record.py``), never in a
+slot on the Value: two sweeps, threads or gradient calls cannot see each other's
+numbers, and a node number is never reused.
+
+- :func:`float_sweep` runs when no tape is recording: the partials were stored as
+  floats when each op ran, so the chain rule is two multiplications and two dict
+  updates per row, with no function call.
+- :func:`value_sweep` runs when some tape is recording (nested tapes, or a persistent
+  tape asking inside its own block). It calls each op's derivative rules on the
+  recorded arguments, rebuilt as Values of the same nodes, so every product and sum of
+  the chain rule is itself an op recorded on the outer tapes: differentiating the
+  result again gives the second derivative. The rules are the same table entries
+  whose float results the first form uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import TypeAlias, Union
+
+from ..recording import record
+from ..recording.record import Entry
+from ..values.value import Value, rebuilt
+
+__all__ = ["Gradient", "float_sweep", "value_sweep"]
+
+Gradient: TypeAlias = Union[Value, float]
+"""A gradient on its way back: a float on the first-order sweep, a Value when recorded."""
+
+
+def float_sweep(
+    flat: Sequence[Entry], seeds: dict[int, float], keep: Collection[int] | None = None
+) -> dict[int, float]:
+    """Back-propagate float seeds through the flat records.
+
+    Args:
+        flat: the tape's records.
+        seeds: the upstream gradient of each target node.
+        keep: the nodes whose gradients the caller needs (the sources); None keeps
+            the gradient of every node reached (for ``print(tape)``).
+
+    Returns:
+        The gradients by node: a node is present exactly when the target depends on
+        it through the records (its gradient may still be 0.0, for example past a
+        relu that was off). With ``keep``, only leaves and the nodes in ``keep``.
+    """
+    grads = seeds
+    get = grads.get
+    # An op's output appears in no row before its own, so once its row is done its
+    # gradient can leave the dict: with `keep`, the dict holds only the frontier of the
+    # sweep and stays small and cache-friendly however deep the graph is.
+    take = get if keep is None else grads.pop
+    wanted = keep if keep is not None else ()
+    kept: dict[int, float] = {}
+    for _, db, _, b, da, _, a, _, out in record.backwards(flat):
+        g = take(out, None)
+        if g is None:  # the target does not depend on this op
+            continue
+        if out in wanted:
+            kept[out] = g
+        if da is not None:  # None: `a` is a constant
+            prev = get(a)  # type: ignore[arg-type]  # a node wherever da is not None
+            grads[a] = g * da if prev is None else prev + g * da  # type: ignore[index]
+        if db is not None:
+            prev = get(b)  # type: ignore[arg-type]
+            grads[b] = g * db if prev is None else prev + g * db  # type: ignore[index]
+    grads.update(kept)
+    return grads
+
+
+def value_sweep(
+    flat: Sequence[Entry], count: int, seeds: dict[int, Gradient]
+) -> dict[int, Gradient]:
+    """Back-propagate through the first ``count`` rows, recording the arithmetic.
+
+    ``count`` is fixed before the sweep starts: when this tape is itself recording,
+    the sweep's own ops are added to ``flat`` while it runs, and must not be visited.
+    An op of three or more arguments is handled at its last row, with its arguments
+    gathered from its rows; its hidden nodes never receive a gradient, so its earlier
+    rows are passed over.
+    """
+    grads = seeds
+    get = grads.get
+    values: dict[int, Value] = {}  # the rules' arguments, rebuilt once per node
+
+    for i in range(count - 1, -1, -1):
+        out, _, a, xa, da, b, xb, db, op = record.row(flat, i)
+        g = get(out)
+        if g is None or op is None:
+            continue
+        rules = op.derivatives
+        if op.arity > 2:
+            nodes, numbers, partials, _ = record.arguments(flat, i, op.arity)
+            args = [x if n is None else rebuilt(values, n, x) for n, x in zip(nodes, numbers)]  # noqa: B905
+            for k, node in enumerate(nodes):
+                if partials[k] is not None:
+                    _accumulate(grads, node, g, rules[k](*args))  # type: ignore[arg-type]
+            continue
+        va = xa if a is None else rebuilt(values, a, xa)  # type: ignore[arg-type]
+        if op.arity == 1:
+            if da is not None:
+                _accumulate(grads, a, g, rules[0](va))  # type: ignore[arg-type]
+            continue
+        vb = xb if b is None else rebuilt(values, b, xb)  # type: ignore[arg-type]
+        if da is not None:
+            _accumulate(grads, a, g, rules[0](va, vb))  # type: ignore[arg-type]
+        if db is not None:
+            _accumulate(grads, b, g, rules[1](va, vb))  # type: ignore[arg-type]
+    return grads
+
+
+def _accumulate(grads: dict[int, Gradient], arg: int, g: Gradient, partial: Gradient) -> None:
+    # Skip multiplications by exactly 1 or -1 (add, sub, neg): the recorded graph of a
+    # higher-order gradient stays about as small as the original.
+    if type(partial) is float and (partial == 1.0 or partial == -1.0):
+        contribution: Gradient = g if partial == 1.0 else -g
+    else:
+        contribution = g * partial
+    prev = grads.get(arg)
+    grads[arg] = contribution if prev is None else prev + contribution

@@ -1,0 +1,1 @@
+"""Values and ops: ``Value``, ``Op``, and the built-in op table (``builtins.py``)."""

@@ -1,0 +1,271 @@
+"""The built-in ops, as one table: name, forward, one derivative per argument, sympy form.
+
+Read it as a derivative cheat sheet. Each rule is written with microtape functions
+and Value arithmetic, so it runs on floats (first-order gradients) and on Values
+(recorded, for second and higher orders through nested tapes). Python's operators
+on Values record these entries (the table binds them at its end, ``use_operators``):
+``+``, ``-``, ``*`` and unary ``-`` are written out in ``value.py`` for speed, with
+the partials these rules give.
+
+Conventions at kinks, as PyTorch: ``relu'(0) = 0`` and ``abs'(0) = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from ..errors import DomainError
+from .interval import Interval
+from .op import Op
+from .value import use_operators
+
+if TYPE_CHECKING:
+    from .value import Value
+
+__all__ = [
+    "BUILTINS",
+    "abs_",
+    "add",
+    "cos",
+    "div",
+    "exp",
+    "log",
+    "mul",
+    "neg",
+    "pow_",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sqrt",
+    "sub",
+    "tan",
+    "tanh",
+]
+
+
+def sp() -> ModuleType:
+    """sympy, imported on first use: only the oracle calls the sympy forms."""
+    import sympy
+
+    return sympy
+
+
+POSITIVE = Interval(0.0)
+NONNEGATIVE = Interval(0.0, include_low=True)
+NONZERO = (Interval(high=0.0), Interval(0.0))
+
+
+# ---- forwards that need more care than one math call ---------------------------------------
+
+
+def _exp(x: float) -> float:
+    # Overflow gives inf, as IEEE arithmetic (and NumPy, PyTorch) do, not OverflowError.
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _div(a: float, b: float) -> float:
+    return a / b
+
+
+def _pow(x: float, y: float) -> float:
+    if x != x or y != y:
+        return math.pow(x, y)  # NaN propagates (IEEE keeps pow(1, nan) = pow(nan, 0) = 1)
+    if x < 0.0 and not y.is_integer():
+        raise DomainError(
+            f"pow: x={x!r}, y={y!r}: a negative base needs an integer exponent "
+            "(the result would be a complex number)"
+        )
+    if x == 0.0 and y < 0.0:
+        raise DomainError(f"pow: x=0.0, y={y!r}: zero cannot be raised to a negative power")
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        negative = x < 0.0 and y.is_integer() and int(y) % 2 == 1
+        return -math.inf if negative else math.inf
+
+
+def _periodic(f: Callable[[float], float]) -> Callable[[float], float]:
+    """``f`` giving NaN at ±inf, as IEEE sin does, where ``math.sin`` raises ValueError."""
+
+    def at(x: float) -> float:
+        return f(x) if x - x == 0.0 else math.nan  # x - x is NaN exactly for ±inf and NaN
+
+    return at
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so that exp never overflows and small results keep their precision.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # so that NaN stays NaN
+
+
+# ---- derivative rules that are not one-liners ------------------------------------------
+
+
+# Rules call pow_(x, y), not x ** y: on two floats Python's ** raises OverflowError and
+# returns complex numbers, where pow_ gives inf and raises DomainError.
+
+
+def _pow_dx(x: Value | float, y: Value | float) -> Value | float:
+    # d/dx x**y = y * x**(y - 1). At x == 0 with y == 0 that formula needs 0**-1, but
+    # x**0 is the constant 1: derivative 0. Elsewhere keep the formula, even at y == 0,
+    # so that the mixed second derivative d/dy (y * x**(y-1)) = x**-1 survives.
+    if float(x) == 0.0 and float(y) == 0.0:
+        return 0.0
+    return y * pow_(x, y - 1.0)
+
+
+def _pow_dy(x: Value | float, y: Value | float) -> Value | float:
+    # d/dy x**y = x**y * log(x), real only for x > 0. At x == 0, 0**y is the constant 0
+    # for every y > 0, so the derivative there is 0; at y == 0 it jumps to 1 and has
+    # none. A negative base has no derivative in y: x**y is real only at integer y.
+    if x > 0.0:
+        return pow_(x, y) * log(x)
+    if float(x) == 0.0 and y > 0.0:
+        return 0.0
+    if x != x or y != y:  # != on Values compares nodes, so only a float NaN gets here
+        return math.nan
+    raise DomainError(
+        f"pow: the derivative with respect to y does not exist at x={float(x)!r}, "
+        f"y={float(y)!r}: x**y is not differentiable in y there"
+    )
+
+
+# Kinks: the derivative at 0 is 0, as in PyTorch. A NaN input gives a NaN derivative.
+
+
+def _abs_dx(x: Value | float) -> float:
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return 0.0 if float(x) == 0.0 else math.nan  # float(): == on a Value compares nodes
+
+
+def _relu_dx(x: Value | float) -> float:
+    if x > 0.0:
+        return 1.0
+    return 0.0 if x <= 0.0 else math.nan
+
+
+def _tanh_dx(x: Value | float) -> Value | float:
+    # sech(x)**2 = 4 / (e**x + e**-x)**2 keeps full relative precision for large |x|,
+    # where the textbook 1 - tanh(x)**2 rounds to 0.
+    s = exp(x) + exp(-x)
+    return 4.0 / (s * s)
+
+
+def _sigmoid_dx(x: Value | float) -> Value | float:
+    # s(x) * (1 - s(x)), written as s(x) * s(-x) so large |x| keeps its precision.
+    return sigmoid(x) * sigmoid(-x)
+
+
+# ---- the table ---------------------------------------------------------------------------
+
+# fmt: off
+add = Op("add", lambda a, b: a + b,
+         [lambda a, b: 1.0,
+          lambda a, b: 1.0],
+         sympy=lambda a, b: a + b, doc="a + b")
+
+sub = Op("sub", lambda a, b: a - b,
+         [lambda a, b: 1.0,
+          lambda a, b: -1.0],
+         sympy=lambda a, b: a - b, doc="a - b")
+
+mul = Op("mul", lambda a, b: a * b,
+         [lambda a, b: b,
+          lambda a, b: a],
+         sympy=lambda a, b: a * b, doc="a * b")
+
+div = Op("div", _div,
+         [lambda a, b: 1.0 / b,
+          lambda a, b: -(a / b) / b],  # not -a / (b * b): b * b can underflow to 0
+         sympy=lambda a, b: a / b, domain=[None, NONZERO], doc="a / b; b = 0 raises")
+
+pow_: Op = Op("pow", _pow,
+          [_pow_dx,
+           _pow_dy],
+          sympy=lambda x, y: x**y,
+          doc="x ** y; a negative x needs an integer y, and 0 ** y needs y >= 0")
+
+neg = Op("neg", lambda x: -x,
+         [lambda x: -1.0],
+         sympy=lambda x: -x, doc="-x")
+
+abs_ = Op("abs", math.fabs,
+          [_abs_dx],
+          sympy=lambda x: sp().Abs(x), doc="|x|; derivative 0 at x = 0")
+
+exp: Op = Op("exp", _exp,
+         [lambda x: exp(x)],
+         sympy=lambda x: sp().exp(x), doc="e ** x; inf past 709.78")
+
+log: Op = Op("log", math.log,
+         [lambda x: 1.0 / x],
+         sympy=lambda x: sp().log(x), domain=[POSITIVE], doc="natural logarithm, x > 0")
+
+sin: Op = Op("sin", _periodic(math.sin),
+         [lambda x: cos(x)],
+         sympy=lambda x: sp().sin(x), doc="sine")
+
+cos: Op = Op("cos", _periodic(math.cos),
+         [lambda x: -sin(x)],
+         sympy=lambda x: sp().cos(x), doc="cosine")
+
+tan = Op("tan", _periodic(math.tan),
+         [lambda x: 1.0 / (cos(x) * cos(x))],
+         sympy=lambda x: sp().tan(x), doc="tangent")
+
+tanh = Op("tanh", math.tanh,
+          [_tanh_dx],
+          sympy=lambda x: sp().tanh(x), doc="hyperbolic tangent")
+
+sigmoid: Op = Op("sigmoid", _sigmoid,
+             [_sigmoid_dx],
+             sympy=lambda x: 1 / (1 + sp().exp(-x)), doc="logistic function 1 / (1 + e ** -x)")
+
+relu = Op("relu", _relu,
+          [_relu_dx],
+          sympy=lambda x: sp().Piecewise((x, x > 0), (0, True)),
+          doc="max(x, 0); derivative 0 at x = 0")
+
+sqrt: Op = Op("sqrt", math.sqrt,
+          [lambda x: 0.5 / sqrt(x)],
+          sympy=lambda x: sp().sqrt(x), domain=[NONNEGATIVE],
+          doc="square root, x >= 0; not differentiable at 0")
+# fmt: on
+
+BUILTINS: tuple[Op, ...] = (
+    add,
+    sub,
+    mul,
+    div,
+    pow_,
+    neg,
+    abs_,
+    exp,
+    log,
+    sin,
+    cos,
+    tan,
+    tanh,
+    sigmoid,
+    relu,
+    sqrt,
+)
+"""Every built-in op, in the order the table declares them."""
+
+use_operators(add=add, sub=sub, mul=mul, div=div, pow=pow_, neg=neg, abs=abs_)

@@ -1,0 +1,376 @@
+"""``Value``: one float whose arithmetic is recorded by the tapes that are recording.
+
+A Value knows only its number and its node number. It does not point to the Values
+it was computed from (micrograd's ``_prev``) and has no ``grad`` slot: the graph
+lives on the tapes, which record node numbers, not Values (see ``recording/record.py``),
+and gradients are returned by ``tape.gradient`` without touching shared state. So a
+Value is small, holds no graph alive, is held by no graph, and two tapes, threads or
+gradient calls never interfere through it.
+
+Python's operators on Values are ops of the built-in table (``builtins.py``): ``+``
+records ``add``, ``/`` is ``div``, and so on. The table hands them to this module with
+:func:`use_operators` once it has built them (the operators need the ops, and an op
+makes Values, so neither module can import the other; JAX wires its tracers' operators
+to its primitives the same way). ``+``, ``-``, ``*`` and unary ``-`` are the hot path
+and are written out here: each computes its result, numbers it, and only if some tape is
+recording (one context-variable read) hands the tapes one row with its local partials
+as floats. Those partials come from the table's own rules: the constants of ``add``,
+``sub`` and ``neg`` are read from them, and ``mul``'s rules are checked to be the other
+argument, when the table is bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Final, SupportsFloat, final
+
+from ..errors import ArgumentTypeError, OpDefinitionError
+from ..recording.context import RECORDING
+from .changes import note_change
+from .numbers import checked_float, constant, short_repr
+
+if TYPE_CHECKING:
+    from .op import Op
+
+__all__ = ["Value", "next_node", "node_value", "rebuilt", "use_operators"]
+
+_recording = RECORDING.get
+_new: Final = object.__new__
+
+next_node: Final = itertools.count().__next__
+"""The next node number: one counter for the process, so a number is never reused."""
+
+
+@final
+class Value:
+    """A float whose arithmetic is recorded by every tape that is recording.
+
+    Args:
+        data: the number; an int, a float, or any object with ``__float__``
+            (such as ``numpy.float32``). A bool, str, complex or None is refused.
+
+    Raises:
+        ArgumentTypeError: for anything that is not a real number.
+
+    Example:
+        >>> import microtape as mt
+        >>> x = mt.Value(3.0)
+        >>> with mt.GradientTape() as tape:
+        ...     y = x * x + 1
+        >>> tape.gradient(y, x)
+        Value(6.0)
+    """
+
+    # `_data` and `_id` are read directly by `op.py`'s call paths, which are as hot as
+    # the operators here; only this module makes Values (`node_value`).
+    __slots__ = ("__weakref__", "_data", "_id")
+
+    _data: float
+    _id: int  # the node number tapes record this Value by
+
+    def __init__(self, data: SupportsFloat) -> None:
+        if type(data) is float:
+            self._data = data
+        else:
+            self._data = _to_float(data)
+        self._id = next_node()
+
+    # ---- the number ---------------------------------------------------------------------
+
+    @property
+    def data(self) -> float:
+        """The float this Value holds. Assigning it changes the Value in place."""
+        return self._data
+
+    @data.setter
+    def data(self, new: SupportsFloat) -> None:
+        number = _to_float(new)
+        note_change(self)
+        self._data = number
+
+    @property
+    def node(self) -> int:
+        """The node number tapes record this Value by (never reused in a process)."""
+        return self._id
+
+    def __float__(self) -> float:
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"Value({self._data!r})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self._data, spec) if spec else repr(self)
+
+    def __bool__(self) -> bool:
+        return self._data != 0.0
+
+    # == and hash are by node: two Values are equal when they are the same node of the
+    # graph, which for Values a program made means the same object (Value(1.0) is not
+    # == Value(1.0)). A tape rebuilds a Value it recorded as the same node
+    # (`node_value`), and that one is == to the original. Order compares the numbers.
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Value:
+            return self._id == other._id
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return self._id
+
+    # A copy (copy, deepcopy, pickle) is a new node with the same number, never a second
+    # Value of the same node, which the tapes would mistake for the original.
+    def __reduce__(self) -> tuple[type[Value], tuple[float]]:
+        return (Value, (self._data,))
+
+    def __lt__(self, other: Value | float) -> bool:
+        return self._data < _operand_float(other)
+
+    def __le__(self, other: Value | float) -> bool:
+        return self._data <= _operand_float(other)
+
+    def __gt__(self, other: Value | float) -> bool:
+        return self._data > _operand_float(other)
+
+    def __ge__(self, other: Value | float) -> bool:
+        return self._data >= _operand_float(other)
+
+    # ---- recorded arithmetic (the hot path) -------------------------------------------------
+    # Shape of every operator: compute, number the new node, then, if a tape records
+    # (`sink is not None`), hand the sink one row (see `recording/record.py`): node
+    # numbers, numbers and float partials, never the Values. Nothing else happens outside
+    # a tape. `_ADD_A` and friends are the partials the table's rules give (`use_operators`).
+
+    def __add__(self, other: Value | float) -> Value:
+        a = self._data
+        out = _new(Value)
+        out._id = n = next_node()
+        if type(other) is Value:
+            b = other._data
+            out._data = y = a + b
+            sink = _recording()
+            if sink is not None:
+                sink.extend((n, y, self._id, a, _ADD_A, other._id, b, _ADD_B, _ADD))
+            return out
+        c = constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out._data = y = a + c
+        sink = _recording()
+        if sink is not None:
+            sink.extend((n, y, self._id, a, _ADD_A, None, c, None, _ADD))
+        return out
+
+    def __radd__(self, other: float) -> Value:
+        c = constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        b = self._data
+        out = _new(Value)
+        out._id = n = next_node()
+        out._data = y = c + b
+        sink = _recording()
+        if sink is not None:
+            sink.extend((n, y, None, c, None, self._id, b, _ADD_B, _ADD))
+        return out
+
+    def __sub__(self, other: Value | float) -> Value:
+        a = self._data
+        out = _new(Value)
+        out._id = n = next_node()
+        if type(other) is Value:
+            b = other._data
+            out._data = y = a - b
+            sink = _recording()
+            if sink is not None:
+                sink.extend((n, y, self._id, a, _SUB_A, other._id, b, _SUB_B, _SUB))
+            return out
+        c = constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out._data = y = a - c
+        sink = _recording()
+        if sink is not None:
+            sink.extend((n, y, self._id, a, _SUB_A, None, c, None, _SUB))
+        return out
+
+    def __rsub__(self, other: float) -> Value:
+        c = constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        b = self._data
+        out = _new(Value)
+        out._id = n = next_node()
+        out._data = y = c - b
+        sink = _recording()
+        if sink is not None:
+            sink.extend((n, y, None, c, None, self._id, b, _SUB_B, _SUB))
+        return out
+
+    # mul's partials are the other argument: d(a*b)/da = b, d(a*b)/db = a.
+    def __mul__(self, other: Value | float) -> Value:
+        a = self._data
+        out = _new(Value)
+        out._id = n = next_node()
+        if type(other) is Value:
+            b = other._data
+            out._data = y = a * b
+            sink = _recording()
+            if sink is not None:
+                sink.extend((n, y, self._id, a, b, other._id, b, a, _MUL))
+            return out
+        c = constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        out._data = y = a * c
+        sink = _recording()
+        if sink is not None:
+            sink.extend((n, y, self._id, a, c, None, c, None, _MUL))
+        return out
+
+    def __rmul__(self, other: float) -> Value:
+        c = constant(other) if type(other) is not float else other
+        if c is None:
+            return NotImplemented
+        b = self._data
+        out = _new(Value)
+        out._id = n = next_node()
+        out._data = y = c * b
+        sink = _recording()
+        if sink is not None:
+            sink.extend((n, y, None, c, None, self._id, b, c, _MUL))
+        return out
+
+    def __truediv__(self, other: Value | float) -> Value:
+        return _DIV(self, other)
+
+    def __rtruediv__(self, other: float) -> Value:
+        if constant(other) is None:
+            return NotImplemented
+        return _DIV(other, self)
+
+    def __pow__(self, other: Value | float) -> Value:
+        if type(other) is not Value and constant(other) is None:
+            return NotImplemented
+        return _POW(self, other)
+
+    def __rpow__(self, other: float) -> Value:
+        if constant(other) is None:
+            return NotImplemented
+        return _POW(other, self)
+
+    def __neg__(self) -> Value:
+        a = self._data
+        out = _new(Value)
+        out._id = n = next_node()
+        out._data = y = -a
+        sink = _recording()
+        if sink is not None:
+            sink.extend((n, y, self._id, a, _NEG_X, None, None, None, _NEG))
+        return out
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _ABS(self)
+
+
+def node_value(data: float, node: int) -> Value:
+    """A Value of node ``node`` holding ``data``: how an op makes its output (with a
+    fresh ``next_node()``), and how a tape rebuilds a Value it recorded by number (it is
+    ``==`` to every Value of that node)."""
+    v = _new(Value)
+    v._data = data
+    v._id = node
+    return v
+
+
+def rebuilt(nodes: dict[int, Value], number: int, data: float) -> Value:
+    """A Value for node ``number`` holding ``data``, made once per node and number.
+
+    ``nodes`` keeps the last one made per node, to give it again while the number is
+    the same float (a new one if the Value's ``.data`` was assigned in between).
+    """
+    v = nodes.get(number)
+    if v is None or v._data is not data:
+        v = nodes[number] = node_value(data, number)
+    return v
+
+
+# ---- the ops the operators record ------------------------------------------------------------
+
+_ADD: Op
+_SUB: Op
+_MUL: Op
+_DIV: Op
+_POW: Op
+_NEG: Op
+_ABS: Op
+_ADD_A: float
+_ADD_B: float
+_SUB_A: float
+_SUB_B: float
+_NEG_X: float
+
+
+def use_operators(*, add: Op, sub: Op, mul: Op, div: Op, pow: Op, neg: Op, abs: Op) -> None:
+    """Make Python's operators on Values record these ops (the built-in table calls this).
+
+    The partials that ``+``, ``-`` and unary ``-`` write inline are read from the rules
+    of ``add``, ``sub`` and ``neg``, which must be constants; ``mul``'s rules must give
+    the other argument, as ``*`` writes them.
+
+    Raises:
+        OpDefinitionError: if a rule does not have the shape its operator writes inline.
+    """
+    global _ADD, _SUB, _MUL, _DIV, _POW, _NEG, _ABS, _ADD_A, _ADD_B, _SUB_A, _SUB_B, _NEG_X
+    _ADD_A, _ADD_B = _constant_partials(add)
+    _SUB_A, _SUB_B = _constant_partials(sub)
+    (_NEG_X,) = _constant_partials(neg)
+    for a, b in _PROBES:
+        if mul.derivatives[0](a, b) != b or mul.derivatives[1](a, b) != a:
+            raise OpDefinitionError(f"{mul.name}: the rules must be (b, a), as `*` writes them")
+    _ADD, _SUB, _MUL, _DIV, _POW, _NEG, _ABS = add, sub, mul, div, pow, neg, abs
+
+
+_PROBES: Final = ((2.0, 3.0), (-0.5, 7.25), (0.0, -1.0))
+
+
+def _constant_partials(op: Op) -> tuple[float, ...]:
+    """The partials of an op whose rules are constants, read from the rules themselves."""
+    found = []
+    for i, rule in enumerate(op.derivatives):
+        at = {float(rule(*point[: op.arity])) for point in _PROBES}
+        if len(at) != 1:
+            raise OpDefinitionError(
+                f"{op.name}: derivatives[{i}] must be a constant for its operator, "
+                f"got {sorted(at)} at different points"
+            )
+        found.append(at.pop())
+    return tuple(found)
+
+
+def _to_float(data: object) -> float:
+    if isinstance(data, Value):
+        raise ArgumentTypeError(
+            f"Value: data is already a Value ({data!r}); pass data.data to make an "
+            "independent copy of its number"
+        )
+    if isinstance(data, (bool, complex, str, bytes)) or not hasattr(data, "__float__"):
+        raise ArgumentTypeError(
+            f"Value: data must be a real number (int, float, or an object with __float__), "
+            f"got {type(data).__name__} {short_repr(data)}"
+            + (f"; write {float(data)!r} if you mean the number" if isinstance(data, bool) else "")
+        )
+    return checked_float(data)
+
+
+def _operand_float(other: object) -> float:
+    if type(other) is Value:
+        return other._data
+    c = constant(other)
+    if c is None:
+        raise ArgumentTypeError(
+            f"compare: cannot order a Value and a {type(other).__name__} {short_repr(other)}"
+        )
+    return c

@@ -1,0 +1,90 @@
+"""``print(tape)``: the recorded ops as a table a student can follow line by line.
+
+Each Value gets a short name (``v0``, ``v1``, ...) in the order the tape first met it;
+leaves (Values the tape did not compute) are listed first. After a gradient call on a
+persistent tape, each node's gradient from that call is shown too.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..core.tapes.view import TapeState, TapeView
+from ..core.values.value import Value
+from .names import node_names
+
+__all__ = ["summarize"]
+
+HEAD: Final = 20
+"""Records shown from the start of a long tape."""
+TAIL: Final = 10
+"""Records shown from its end."""
+
+
+def summarize(view: TapeView) -> str:
+    """The table of a tape's records (see the module docstring)."""
+    kind = "persistent" if view.persistent else "non-persistent"
+    watching = "" if view.watch_accessed_variables else ", watch_accessed_variables=False"
+    if view.freed:
+        why = (
+            "released: release() freed its records"
+            if view.state is TapeState.RELEASED
+            else "used: its one gradient() call freed its records "
+            "(use persistent=True to inspect a tape after differentiating)"
+        )
+        return f"GradientTape({kind}{watching}): {why}"
+    records = view.records
+    lines = [f"GradientTape({kind}{watching}): {view.state.value}, {len(records)} records"]
+    if not records:
+        return lines[0]
+    names = node_names(records)
+    produced = {rec.output for rec in records}
+
+    def name(v: object) -> str:
+        return names[v] if type(v) is Value else repr(v)  # a constant shows its number
+
+    grads = view.last_gradients()
+
+    def grad(v: Value) -> str:
+        if grads is None:
+            return ""
+        g = grads.get(v.node)
+        return "-" if g is None else f"{float(g):.6g}"
+
+    leaves = [v for v in names if v not in produced]
+    header: tuple[str, ...] = ("#", "op", "inputs", "output", "local derivatives", "gradient")
+    rows: list[tuple[str, ...]] = [
+        ("", "leaf", "", f"{name(v)} = {v.data:.6g}", "", grad(v)) for v in leaves
+    ]
+    shown = list(range(len(records)))
+    if len(records) > HEAD + TAIL:  # -1 marks the elided middle
+        shown = [*range(HEAD), -1, *range(len(records) - TAIL, len(records))]
+    for i in shown:
+        if i == -1:
+            rows.append(("...", f"{len(records) - HEAD - TAIL} more", "", "", "", ""))
+            continue
+        out, inputs, local, op = records[i]
+        partials = [
+            f"d/d{name(x)} = {d:.6g}" for x, d in zip(inputs, local, strict=True) if d is not None
+        ]
+        rows.append(
+            (
+                str(i),
+                op.name,
+                ", ".join(name(x) for x in inputs),
+                f"{name(out)} = {out.data:.6g}",
+                ", ".join(partials),
+                grad(out),
+            )
+        )
+    if grads is None:
+        header = header[:-1]
+        rows = [row[:-1] for row in rows]
+    widths = [max(len(row[c]) for row in [header, *rows]) for c in range(len(header))]
+    for row in [header, *rows]:
+        lines.append(
+            "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        )
+    if grads is None and view.persistent:
+        lines.append("  (call gradient() to see each node's gradient here)")
+    return "\n".join(lines)

@@ -1,0 +1,41 @@
+"""Walking a tape's records backwards from its targets, for the slow paths.
+
+No recursion: one pass over the records, last to first, as the reverse sweep does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..core.tapes.view import Record
+from ..core.values.value import Value
+
+__all__ = ["depends_on", "reach"]
+
+
+def reach(records: Sequence[Record], targets: Iterable[Value]) -> dict[Value, int]:
+    """Every Value the targets depend on through ``records``, with the index of the record
+    through which the backward walk first reached it (the targets are not keys)."""
+    via: dict[Value, int] = {}
+    reached = set(targets)
+    for i in range(len(records) - 1, -1, -1):
+        rec = records[i]
+        if rec.output not in reached:
+            continue
+        for arg in rec.inputs:
+            if type(arg) is Value and arg not in reached:
+                reached.add(arg)
+                via[arg] = i
+    return via
+
+
+def depends_on(records: Sequence[Record], target: Value) -> list[Record]:
+    """The records ``target`` depends on, in record order."""
+    reached = {target}
+    kept: list[Record] = []
+    for rec in reversed(records):
+        if rec.output in reached:
+            kept.append(rec)
+            reached.update(arg for arg in rec.inputs if type(arg) is Value)
+    kept.reverse()
+    return kept
