@@ -1,0 +1,220 @@
+"""microtape as installed, seen from folders outside the repository.
+
+The README's test command installs microtape in editable mode. A user then type-checks
+and runs their own code elsewhere, and often from the folder that holds the clone, whose
+folder is named ``microtape``: a folder without ``__init__.py`` that Python would take
+as a namespace package if the install came after it on ``sys.path``. These tests run
+fresh interpreters (and mypy) in temporary folders against the installed package, with
+no PYTHONPATH and no mypy configuration from this repository.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _installed(name: str) -> None:
+    """Skip the test unless the distribution ``name`` is installed in this environment.
+
+    Installed means its metadata is in one of this interpreter's site-packages folders:
+    metadata in the source tree (an ``*.egg-info`` folder that an older build left
+    there) is no installation, however early it comes on ``sys.path``.
+    """
+    folders = [*site.getsitepackages(), site.getusersitepackages()]
+    folders += [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
+    sites = {Path(folder).resolve() for folder in folders}
+    for distribution in importlib.metadata.distributions(name=name):
+        if Path(str(distribution.locate_file(""))).resolve() in sites:
+            return
+    pytest.skip(
+        f"{name} is not installed in this interpreter's environment (imported from the "
+        "source tree): install it as the README's test command does"
+    )
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` in ``cwd`` with nothing that would point it at the source tree."""
+    hidden = ("PYTHONPATH", "PYTHONSAFEPATH", "PYTHONSTARTUP", "MYPYPATH")
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env={k: v for k, v in os.environ.items() if k not in hidden},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """An empty folder outside the repository."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    assert not folder.resolve().is_relative_to(ROOT)
+    return folder
+
+
+@pytest.fixture
+def beside_the_clone(tmp_path: Path) -> Path:
+    """A folder that holds the clone under the name ``microtape``, as a clone's parent does."""
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    (parent / "microtape").symlink_to(ROOT, target_is_directory=True)
+    # The clone's root is no package itself, so the import system sees a namespace portion.
+    assert not (parent / "microtape" / "__init__.py").exists()
+    assert (parent / "microtape" / "microtape" / "__init__.py").is_file()
+    return parent
+
+
+# ---- mypy --strict on a user's script sees microtape's own types --------------------------------
+
+
+def _revealed(folder: Path, script: str) -> list[str]:
+    """Run ``mypy --strict`` on ``script`` in ``folder``; return the revealed types in order."""
+    (folder / "user.py").write_text(script)
+    (folder / "mypy.ini").write_text("[mypy]\n")  # found first: no user or repo settings
+    result = _run([sys.executable, "-m", "mypy", "--strict", "user.py"], folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return re.findall(r'note: Revealed type is "(.*)"', result.stdout)
+
+
+VALUE = r"microtape(\.\w+)*\.Value"  # wherever in the package Value is defined
+FLOAT = r"(builtins\.)?float"  # mypy 2 writes builtins as "float", older ones "builtins.float"
+
+USER_SCRIPT = """\
+import microtape as mt
+
+x = mt.Value(1.0)
+a = mt.Value(2.0)
+with mt.GradientTape() as tape:
+    y = a * mt.sin(a)
+"""
+
+REVEALED = {
+    "mt.sin(1.0)": FLOAT,
+    "mt.sin(x)": VALUE,
+    'tape.gradient(y, {"a": a})': rf"(builtins\.)?dict\[(builtins\.)?str, {VALUE} \| None\]",
+}
+
+
+def test_mypy_strict_outside_the_repo_sees_precise_types(outside: Path) -> None:
+    _installed("microtape")
+    script = USER_SCRIPT + "".join(f"reveal_type({expression})\n" for expression in REVEALED)
+    revealed = _revealed(outside, script)
+    assert len(revealed) == len(REVEALED), revealed
+    for (expression, pattern), found in zip(REVEALED.items(), revealed, strict=True):
+        assert re.fullmatch(pattern, found), (expression, found)
+
+
+def test_mypy_strict_outside_the_repo_sees_the_example_plugins_types(outside: Path) -> None:
+    _installed("microtape")
+    _installed("microtape-hyperbolic")
+    _installed("microtape-activations")
+    script = textwrap.dedent(
+        """\
+        import microtape as mt
+        from microtape_activations import softplus
+        from microtape_hyperbolic import sinh
+
+        reveal_type(sinh(1.0))
+        reveal_type(sinh(mt.Value(1.0)))
+        reveal_type(softplus(mt.Value(1.0)))
+        """
+    )
+    revealed = _revealed(outside, script)
+    assert len(revealed) == 3, revealed
+    for pattern, found in zip((FLOAT, VALUE, VALUE), revealed, strict=True):
+        assert re.fullmatch(pattern, found), found
+
+
+# ---- running from the folder that holds the clone ----------------------------------------------
+
+
+def test_the_demo_runs_from_the_folder_that_holds_the_clone(beside_the_clone: Path) -> None:
+    _installed("microtape")
+    command = [sys.executable, "-m", "microtape", "demo", "--epochs", "2", "--samples", "20"]
+    result = _run(command, beside_the_clone)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "training accuracy" in result.stdout and "(2 epochs, 20 points)" in result.stdout
+
+
+def test_a_script_runs_from_the_folder_that_holds_the_clone(beside_the_clone: Path) -> None:
+    _installed("microtape")
+    (beside_the_clone / "script.py").write_text(
+        textwrap.dedent(
+            """\
+            import microtape as mt
+
+            x = mt.Value(3.0)
+            with mt.GradientTape() as tape:
+                y = x * x
+            print(mt.__file__)
+            print(tape.gradient(y, x))
+            """
+        )
+    )
+    result = _run([sys.executable, "script.py"], beside_the_clone)
+    assert result.returncode == 0, result.stdout + result.stderr
+    package_file, gradient = result.stdout.splitlines()
+    # A namespace package has no __file__: this is the regular package, as installed.
+    assert Path(package_file).name == "__init__.py"
+    assert gradient == "Value(6.0)"
+
+
+def test_the_console_script_runs_from_the_folder_that_holds_the_clone(
+    beside_the_clone: Path,
+) -> None:
+    _installed("microtape")
+    scripts = sysconfig.get_path("scripts")  # where this environment's installs put scripts
+    script = shutil.which("microtape", path=scripts)
+    assert script is not None, f"no microtape script in {scripts}"
+    result = _run([script, "ops"], beside_the_clone)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split()[:2] == ["name", "arity"]
+    assert any(line.split()[:3] == ["sin", "1", "built-in"] for line in result.stdout.splitlines())
+
+
+# ---- the wheel: what an index would serve --------------------------------------------------------
+
+
+def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("hatchling", reason="the build backend (in the test extra) is missing")
+    offline = ("--no-deps", "--no-build-isolation", "--no-index")  # nothing is downloaded
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", *offline]
+    build = _run([*command, "--wheel-dir", str(tmp_path), str(ROOT)], tmp_path)
+    assert build.returncode == 0, build.stdout + build.stderr
+    [wheel] = tmp_path.glob("microtape-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        [info] = {name.split("/")[0] for name in names if ".dist-info/" in name}
+        entry_points = archive.read(f"{info}/entry_points.txt").decode()
+    # Every module of every subpackage, and the marker that makes the package typed.
+    package = ROOT / "microtape"
+    modules = {
+        path.relative_to(ROOT).as_posix()
+        for path in package.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert modules and modules <= names, sorted(modules - names)
+    assert "microtape/py.typed" in names
+    # Nothing but the package and its metadata: no tests, examples, plugins, typings, docs.
+    assert {name.split("/")[0] for name in names} == {"microtape", info}
+    assert all((ROOT / name).is_file() for name in names if name.startswith("microtape/"))
+    assert "microtape = microtape.cli:main" in entry_points.splitlines()
