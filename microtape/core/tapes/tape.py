@@ -191,7 +191,7 @@ class GradientTape:
         ``watch()`` and every Value read by a recorded op that was not itself computed
         on this tape (the leaves, like TensorFlow's accessed variables).
 
-        The tape records numbers, not Values (see ``_record.py``): a Value passed to
+        The tape records numbers, not Values (see ``recording/record.py``): a Value passed to
         ``watch()`` comes back as that very object, and an accessed leaf as a Value of
         the same node (``==`` to yours) holding the number the tape read.
         """
