@@ -462,15 +462,87 @@ class GradientTape:
             self._free(TapeState.USED)
         return rebuild(result)
 
+    # One row per target, each row typed as gradient() types its result for these sources.
+    @overload
+    def jacobian(
+        self, targets: Sequence[Value], sources: Value, unconnected_gradients: Literal["zero"]
+    ) -> list[Value]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: Value,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[Value | None]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: list[Value],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[list[Value]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: list[Value],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[list[Value | None]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: tuple[Value, ...],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[tuple[Value, ...]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: tuple[Value, ...],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[tuple[Value | None, ...]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: dict[K, Value],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[dict[K, Value]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: dict[K, Value],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[dict[K, Value | None]]: ...
+    @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: object,
         unconnected_gradients: UnconnectedGradients = "none",
-    ) -> list[NestedGradient]:
+    ) -> list[NestedGradient]: ...
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: object,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> object:
         """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
 
-        On a non-persistent tape this is its one allowed call.
+        On a non-persistent tape this is its one allowed call. Each row has the type
+        ``gradient(targets[i], sources)`` has: ``tape.jacobian([y, z], x)`` is a
+        ``list[Value | None]``, ``tape.jacobian([y, z], [a, b])`` a
+        ``list[list[Value | None]]``, and with ``unconnected_gradients="zero"`` no None.
+
+        Example:
+            >>> import microtape as mt
+            >>> a, b = mt.Value(2.0), mt.Value(3.0)
+            >>> with mt.GradientTape() as tape:
+            ...     ys = [a * b, a * a]
+            >>> tape.jacobian(ys, [a, b])
+            [[Value(3.0), Value(2.0)], [Value(4.0), None]]
 
         Raises:
             ArgumentTypeError: if ``targets`` is not a sequence of Values.
@@ -487,7 +559,7 @@ class GradientTape:
         rows = [rebuild(self._differentiate(s, leaves, unconnected)) for s in seeded]
         if not self.persistent:
             self._free(TapeState.USED)
-        return rows  # type: ignore[return-value]
+        return rows
 
     def _differentiate(
         self, seeded: dict[Value, Gradient], sources: list[Value], unconnected: str
