@@ -16,6 +16,9 @@ A ``None`` gradient means the loss does not depend on that variable through
 anything the tape recorded. Keras then says only "No gradients provided for any
 variable"; microtape raises :class:`MissingGradientError` naming the variable, and
 updates nothing.
+
+Like ``microtape.nn``, this module uses only public names, imported from the modules
+that define them so that ``mt.optim`` can load lazily without an import cycle.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import math
 from collections.abc import Iterable
 from typing import SupportsFloat
 
-import microtape as mt
-from microtape import MissingGradientError, Value
+from .core.errors import ArgumentTypeError, DomainError, MissingGradientError
+from .core.values.value import Value
 
 __all__ = ["SGD", "Adam", "MissingGradientError", "Optimizer"]
 
@@ -49,11 +52,11 @@ def _why_none(position: int, variable: Value) -> str:
 def _rate(owner: str, name: str, x: object, *, low: float, high: float | None = None) -> float:
     """``x`` as a float in ``(low, high)`` or ``[low, high)`` (see the callers), else raise."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise mt.ArgumentTypeError(f"{owner}: {name} must be a number, got {x!r}")
+        raise ArgumentTypeError(f"{owner}: {name} must be a number, got {x!r}")
     value = float(x)
     if not math.isfinite(value) or value < low or (high is not None and value >= high):
         where = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
-        raise mt.DomainError(f"{owner}: {name} must be {where}, got {x!r}")
+        raise DomainError(f"{owner}: {name} must be {where}, got {x!r}")
     return value
 
 
@@ -83,7 +86,7 @@ class Optimizer:
         for position, pair in enumerate(pairs):
             gradient, variable = pair
             if type(variable) is not Value:
-                raise mt.ArgumentTypeError(
+                raise ArgumentTypeError(
                     f"apply_gradients: variable {position} must be a Value (a model's "
                     f"trainable variable), got {type(variable).__name__} {variable!r}; "
                     "pairs are (gradient, variable), in that order"
@@ -91,7 +94,7 @@ class Optimizer:
             if gradient is None:
                 raise MissingGradientError(_why_none(position, variable))
             if isinstance(gradient, bool) or not hasattr(gradient, "__float__"):
-                raise mt.ArgumentTypeError(
+                raise ArgumentTypeError(
                     f"apply_gradients: the gradient of variable {position} must be a Value or a "
                     f"number, got {type(gradient).__name__} {gradient!r}"
                 )
@@ -181,7 +184,7 @@ class Adam(Optimizer):
         self.beta_2 = _rate("Adam", "beta_2", beta_2, low=0.0, high=1.0)
         self.epsilon = _rate("Adam", "epsilon", epsilon, low=0.0)
         if self.epsilon == 0.0:
-            raise mt.DomainError("Adam: epsilon must be > 0, got 0")
+            raise DomainError("Adam: epsilon must be > 0, got 0")
         # variable -> (updates so far, m, v)
         self._moments: dict[Value, tuple[int, float, float]] = {}
 
