@@ -129,6 +129,34 @@ def _activation(activation: Activation) -> Callable[[Value], Value] | None:
     return activation
 
 
+def _sample(owner: str, inputs: object) -> Sequence[Value | float]:
+    """``inputs`` checked to be one sample: a flat list (or tuple) of numbers or Values.
+
+    A model called on a bare number (``model(1.0)``) or on a batch (``model([[1.0, 2.0]])``)
+    would otherwise fail deep inside with ``object of type 'float' has no len()``; this
+    names the mistake and the fix.
+    """
+    if type(inputs) is Value or isinstance(inputs, (int, float)):
+        what = "a single Value" if type(inputs) is Value else "a single number"
+        raise ArgumentTypeError(
+            f"{owner}: got {what}, {inputs!r}; a model takes one sample as a list of numbers "
+            f"or Values, even when it has one input: write model([{inputs!r}])"
+        )
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise ArgumentTypeError(
+            f"{owner}: inputs must be one sample, a list of numbers or Values such as "
+            f"[0.5, -1.0]; got {type(inputs).__name__} {inputs!r}"
+        )
+    for i, x in enumerate(inputs):
+        if isinstance(x, (list, tuple)):
+            raise ArgumentTypeError(
+                f"{owner}: input {i} is a {type(x).__name__}; a model takes one sample at a "
+                "time, a flat list of numbers or Values. For a batch, call it once per "
+                "sample: [model(x) for x in batch]"
+            )
+    return inputs
+
+
 def _positive_int(owner: str, name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
         raise ArgumentTypeError(f"{owner}: {name} must be an int, got {type(n).__name__} {n!r}")
@@ -208,7 +236,9 @@ class Dense(Module):
 
         Raises:
             ShapeError: if ``inputs`` has another length.
+            ArgumentTypeError: if ``inputs`` is not one sample (a bare number, a batch).
         """
+        inputs = _sample("Dense", inputs)
         if len(inputs) != self.in_features:
             raise ShapeError(
                 f"Dense: expected {self.in_features} input(s), got {len(inputs)}; "
@@ -257,8 +287,12 @@ class Sequential(Module):
                 )
 
     def __call__(self, inputs: Sequence[Value | float]) -> list[Value]:
-        """Run ``inputs`` through every layer in turn."""
-        outputs = self.layers[0](inputs)
+        """Run ``inputs`` through every layer in turn.
+
+        Raises:
+            ArgumentTypeError: if ``inputs`` is not one sample (a bare number, a batch).
+        """
+        outputs = self.layers[0](_sample(type(self).__name__, inputs))
         for layer in self.layers[1:]:
             outputs = layer(outputs)
         return outputs

@@ -49,6 +49,24 @@ def _why_none(position: int, variable: Value) -> str:
     )
 
 
+def _pair(position: int, pair: object) -> tuple[object, object]:
+    """``pair`` as ``(gradient, variable)``, or an error naming the likely mistake."""
+    if type(pair) is Value or pair is None or isinstance(pair, (int, float)):
+        raise ArgumentTypeError(
+            f"apply_gradients: item {position} is {pair!r}, not a (gradient, variable) pair: "
+            "were the gradients passed alone? The optimizer needs to know which variable "
+            "each gradient moves; pair them: "
+            "optimizer.apply_gradients(zip(grads, model.trainable_variables))"
+        )
+    items = tuple(pair) if isinstance(pair, Iterable) else ()
+    if len(items) != 2:
+        raise ArgumentTypeError(
+            f"apply_gradients: item {position} must be a (gradient, variable) pair, got "
+            f"{type(pair).__name__} {pair!r}; pass zip(grads, model.trainable_variables)"
+        )
+    return items[0], items[1]
+
+
 def _rate(owner: str, name: str, x: object, *, low: float, high: float | None = None) -> float:
     """``x`` as a float in ``(low, high)`` or ``[low, high)`` (see the callers), else raise."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
@@ -83,8 +101,15 @@ class Optimizer:
             ArgumentTypeError: if a variable is not a Value or a gradient not a number.
         """
         checked: list[tuple[float, Value]] = []
+        given: object = pairs
+        if type(given) is Value or given is None or isinstance(given, (int, float)):
+            raise ArgumentTypeError(
+                f"apply_gradients: got {given!r}, a single gradient; it takes (gradient, "
+                "variable) pairs: optimizer.apply_gradients([(gradient, variable)]), or "
+                "zip(grads, model.trainable_variables) for many"
+            )
         for position, pair in enumerate(pairs):
-            gradient, variable = pair
+            gradient, variable = _pair(position, pair)
             if type(variable) is not Value:
                 raise ArgumentTypeError(
                     f"apply_gradients: variable {position} must be a Value (a model's "
