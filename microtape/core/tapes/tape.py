@@ -34,7 +34,8 @@ K = TypeVar("K")
 
 
 class Describer(Protocol):
-    """What turns a tape's view into words: ``print(tape)`` and ``tape.explain``.
+    """What turns a tape's view into words: ``print(tape)``, ``tape.explain``, and the
+    table a notebook shows for a tape.
 
     The tape does not write its own descriptions; ``microtape.inspection`` does, on top of
     the public :class:`TapeView`, and ``import microtape`` installs it with
@@ -47,13 +48,17 @@ class Describer(Protocol):
     def explain(self, view: TapeView, targets: Sequence[Value], source: Value) -> str:
         """Why the gradient of the sum of ``targets`` w.r.t. ``source`` is what it is."""
 
+    def html(self, view: TapeView) -> str:
+        """The table of ``summary`` as HTML, escaped: what Jupyter displays for a tape."""
+
 
 _describer: Callable[[], Describer] | None = None
 
 
 def describe_with(describer: Callable[[], Describer]) -> None:
-    """Have every tape describe itself (``print(tape)``, ``explain``) with the describer
-    that ``describer()`` returns; it is called when a tape is first asked for words."""
+    """Have every tape describe itself (``print(tape)``, ``explain``, its HTML table) with
+    the describer that ``describer()`` returns; it is called when a tape is first asked for
+    words."""
     global _describer
     _describer = describer
 
@@ -660,6 +665,14 @@ class GradientTape:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows for a tape: the table of ``print(tape)``, as HTML."""
+        if _describer is None:
+            from html import escape
+
+            return f"<pre>{escape(repr(self))}</pre>"
+        return _describer().html(self.view())
 
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"
