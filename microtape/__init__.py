@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "ArgumentTypeError",
     "DomainError",
+    "DotText",
     "GradientTape",
     "GraphvizError",
     "Interval",
@@ -90,7 +91,7 @@ if TYPE_CHECKING:
     from . import optim as optim
     from . import testing as testing
     from .core.tapes.tape import Describer
-    from .inspection.dot import render_dot, to_dot
+    from .inspection.dot import DotText, render_dot, to_dot
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
 
@@ -98,6 +99,7 @@ if TYPE_CHECKING:
 # by `import microtape`: a script that only records and differentiates does not pay for
 # them.
 _LAZY = {
+    "DotText": "microtape.inspection.dot",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",
     "PluginOp": "microtape.registry.plugins",
