@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "ArgumentTypeError",
     "DomainError",
+    "DotText",
     "GradientTape",
     "GraphvizError",
     "Interval",
@@ -84,8 +85,13 @@ from .core.values.op import Op
 from .core.values.value import Value
 
 if TYPE_CHECKING:
+    from . import datasets as datasets
+    from . import losses as losses
+    from . import nn as nn
+    from . import optim as optim
+    from . import testing as testing
     from .core.tapes.tape import Describer
-    from .inspection.dot import render_dot, to_dot
+    from .inspection.dot import DotText, render_dot, to_dot
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
 
@@ -93,6 +99,7 @@ if TYPE_CHECKING:
 # by `import microtape`: a script that only records and differentiates does not pay for
 # them.
 _LAZY = {
+    "DotText": "microtape.inspection.dot",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",
     "PluginOp": "microtape.registry.plugins",
@@ -102,23 +109,37 @@ _LAZY = {
     "register": "microtape.registry.table",
 }
 
+# The teaching layer and the testing helpers, reachable as `mt.nn.Dense(...)` after a plain
+# `import microtape`, each loaded when first used: `mt.testing` imports sympy and hypothesis.
+_SUBMODULES = {
+    "datasets": "microtape.datasets",
+    "losses": "microtape.losses",
+    "nn": "microtape.nn",
+    "optim": "microtape.optim",
+    "testing": "microtape.testing",
+}
+
 
 def __getattr__(name: str) -> object:
+    import importlib
+
+    submodule = _SUBMODULES.get(name)
+    if submodule is not None:
+        return importlib.import_module(submodule)  # the import sets it on the package
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'microtape' has no attribute {name!r}")
-    import importlib
-
     found = getattr(importlib.import_module(module), name)
     globals()[name] = found
     return found
 
 
 def __dir__() -> list[str]:
-    """The public names, the submodules imported so far, and the module's dunders."""
+    """The public names, the lazily loaded submodules, those imported so far, and dunders."""
     own = {name for name in globals() if name.startswith("__")}
     modules = {name for name, v in globals().items() if isinstance(v, _ModuleType)}
-    return sorted({*__all__, *own, *(m for m in modules if not m.startswith("_"))})
+    public = (m for m in modules if not m.startswith("_"))
+    return sorted({*__all__, *_SUBMODULES, *own, *public})
 
 
 def _describer() -> Describer:

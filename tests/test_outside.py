@@ -109,6 +109,8 @@ REVEALED = {
     "mt.sin(1.0)": FLOAT,
     "mt.sin(x)": VALUE,
     'tape.gradient(y, {"a": a})': rf"(builtins\.)?dict\[(builtins\.)?str, {VALUE} \| None\]",
+    "tape.jacobian([y, y], a)": rf"(builtins\.)?list\[{VALUE} \| None\]",
+    "mt.nn.Dense(1, 1)": r"microtape\.nn\.Dense",
 }
 
 

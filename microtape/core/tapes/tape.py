@@ -34,7 +34,8 @@ K = TypeVar("K")
 
 
 class Describer(Protocol):
-    """What turns a tape's view into words: ``print(tape)`` and ``tape.explain``.
+    """What turns a tape's view into words: ``print(tape)``, ``tape.explain``, and the
+    table a notebook shows for a tape.
 
     The tape does not write its own descriptions; ``microtape.inspection`` does, on top of
     the public :class:`TapeView`, and ``import microtape`` installs it with
@@ -47,13 +48,17 @@ class Describer(Protocol):
     def explain(self, view: TapeView, targets: Sequence[Value], source: Value) -> str:
         """Why the gradient of the sum of ``targets`` w.r.t. ``source`` is what it is."""
 
+    def html(self, view: TapeView) -> str:
+        """The table of ``summary`` as HTML, escaped: what Jupyter displays for a tape."""
+
 
 _describer: Callable[[], Describer] | None = None
 
 
 def describe_with(describer: Callable[[], Describer]) -> None:
-    """Have every tape describe itself (``print(tape)``, ``explain``) with the describer
-    that ``describer()`` returns; it is called when a tape is first asked for words."""
+    """Have every tape describe itself (``print(tape)``, ``explain``, its HTML table) with
+    the describer that ``describer()`` returns; it is called when a tape is first asked for
+    words."""
     global _describer
     _describer = describer
 
@@ -462,15 +467,87 @@ class GradientTape:
             self._free(TapeState.USED)
         return rebuild(result)
 
+    # One row per target, each row typed as gradient() types its result for these sources.
+    @overload
+    def jacobian(
+        self, targets: Sequence[Value], sources: Value, unconnected_gradients: Literal["zero"]
+    ) -> list[Value]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: Value,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[Value | None]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: list[Value],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[list[Value]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: list[Value],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[list[Value | None]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: tuple[Value, ...],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[tuple[Value, ...]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: tuple[Value, ...],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[tuple[Value | None, ...]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: dict[K, Value],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[dict[K, Value]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: dict[K, Value],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[dict[K, Value | None]]: ...
+    @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: object,
         unconnected_gradients: UnconnectedGradients = "none",
-    ) -> list[NestedGradient]:
+    ) -> list[NestedGradient]: ...
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: object,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> object:
         """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
 
-        On a non-persistent tape this is its one allowed call.
+        On a non-persistent tape this is its one allowed call. Each row has the type
+        ``gradient(targets[i], sources)`` has: ``tape.jacobian([y, z], x)`` is a
+        ``list[Value | None]``, ``tape.jacobian([y, z], [a, b])`` a
+        ``list[list[Value | None]]``, and with ``unconnected_gradients="zero"`` no None.
+
+        Example:
+            >>> import microtape as mt
+            >>> a, b = mt.Value(2.0), mt.Value(3.0)
+            >>> with mt.GradientTape() as tape:
+            ...     ys = [a * b, a * a]
+            >>> tape.jacobian(ys, [a, b])
+            [[Value(3.0), Value(2.0)], [Value(4.0), None]]
 
         Raises:
             ArgumentTypeError: if ``targets`` is not a sequence of Values.
@@ -487,7 +564,7 @@ class GradientTape:
         rows = [rebuild(self._differentiate(s, leaves, unconnected)) for s in seeded]
         if not self.persistent:
             self._free(TapeState.USED)
-        return rows  # type: ignore[return-value]
+        return rows
 
     def _differentiate(
         self, seeded: dict[Value, Gradient], sources: list[Value], unconnected: str
@@ -588,6 +665,14 @@ class GradientTape:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows for a tape: the table of ``print(tape)``, as HTML."""
+        if _describer is None:
+            from html import escape
+
+            return f"<pre>{escape(repr(self))}</pre>"
+        return _describer().html(self.view())
 
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"
