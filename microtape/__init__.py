@@ -19,6 +19,7 @@ __all__ = [
     "GraphvizError",
     "Interval",
     "MicrotapeError",
+    "MicrotapeWarning",
     "MissingGradientError",
     "Op",
     "OpConflictError",
@@ -33,10 +34,12 @@ __all__ = [
     "UnconnectedGradientError",
     "UnknownOpError",
     "Value",
+    "ValueAsNumberWarning",
     "abs",
     "cos",
     "exp",
     "log",
+    "number",
     "op",
     "ops",
     "plugin_ops",
@@ -64,6 +67,7 @@ from .core.errors import (
     DomainError,
     GraphvizError,
     MicrotapeError,
+    MicrotapeWarning,
     MissingGradientError,
     OpConflictError,
     OpDefinitionError,
@@ -72,6 +76,7 @@ from .core.errors import (
     TapeError,
     UnconnectedGradientError,
     UnknownOpError,
+    ValueAsNumberWarning,
 )
 from .core.tapes.tape import GradientTape
 from .core.tapes.tape import describe_with as _describe_with
@@ -82,7 +87,7 @@ from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, 
 from .core.values.builtins import pow_ as pow
 from .core.values.interval import Interval
 from .core.values.op import Op
-from .core.values.value import Value
+from .core.values.value import Value, number
 
 if TYPE_CHECKING:
     from . import datasets as datasets

@@ -30,7 +30,7 @@ from typing import Final
 
 from .core.errors import ArgumentTypeError, DomainError, ShapeError
 from .core.values.builtins import abs_, exp, log, relu
-from .core.values.value import Value
+from .core.values.value import Value, number
 
 __all__ = [
     "EPSILON",
@@ -205,13 +205,13 @@ def binary_crossentropy(
         t = target(t)
         if not 0.0 <= q <= 1.0:
             raise DomainError(
-                f"binary_crossentropy: prediction {float(q)!r} is not a probability in "
+                f"binary_crossentropy: prediction {number(q)!r} is not a probability in "
                 "[0, 1]; pass from_logits=True if the model outputs logits"
             )
         if q < EPSILON or q > 1.0 - EPSILON:
             # Clip as tf.clip_by_value does: the constant keeps a zero-gradient link
             # to q, so the prediction stays connected to the loss.
-            q = q * 0.0 + min(max(float(q), EPSILON), 1.0 - EPSILON)
+            q = q * 0.0 + min(max(number(q), EPSILON), 1.0 - EPSILON)
         return -(t * log(q) + (1.0 - t) * log(1.0 - q))
 
     term = from_logit if from_logits else from_probability

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import SupportsFloat
 
 from .core.errors import ArgumentTypeError, DomainError, MissingGradientError
-from .core.values.value import Value
+from .core.values.value import Value, number
 
 __all__ = ["SGD", "Adam", "MissingGradientError", "Optimizer"]
 
@@ -123,7 +123,7 @@ class Optimizer:
                     f"apply_gradients: the gradient of variable {position} must be a Value or a "
                     f"number, got {type(gradient).__name__} {gradient!r}"
                 )
-            checked.append((float(gradient), variable))
+            checked.append((number(gradient), variable))
         self.iterations += 1
         for gradient_, variable in checked:
             self._update(variable, gradient_)

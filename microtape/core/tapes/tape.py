@@ -21,6 +21,7 @@ from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks
 from ..transforms.reverse import Gradient, float_sweep, value_sweep
+from ..values.builtins import hold
 from ..values.changes import last_change
 from ..values.value import Value
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
@@ -342,6 +343,12 @@ class GradientTape:
 
     def _check_can_differentiate(self, what: str) -> None:
         self._check_alive(what)
+        if self._state is TapeState.FRESH:
+            raise TapeError(
+                f"{what}: this tape was never entered, so it recorded nothing: only ops run "
+                "inside `with tape:` are recorded. Compute the target inside "
+                "`with GradientTape() as tape:`, then ask for the gradient after the block"
+            )
         if self._state is TapeState.RECORDING and not self.persistent:
             raise TapeError(
                 f"{what}: called inside the with block of a non-persistent tape. Call it after "
@@ -577,14 +584,14 @@ class GradientTape:
             floats = {n: float(s) for n, s in by_node.items()}
             keep = {s.node for s in sources}
             grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
-            return self._results(grads, seeded, sources, unconnected)
+            return self._results(grads, seeded, sources, unconnected, held=False)
         # The higher-order sweep records on the tapes that are recording. If it fails
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
         before = [(f, len(f)) for f in flats(sinks())]
         try:
             grads = value_sweep(flat, record.count(flat), by_node)
-            return self._results(grads, seeded, sources, unconnected)
+            return self._results(grads, seeded, sources, unconnected, held=True)
         except BaseException:
             for f, length in before:
                 del f[length:]
@@ -596,7 +603,17 @@ class GradientTape:
         seeded: dict[Value, Gradient],
         sources: list[Value],
         unconnected: str,
+        held: bool,
     ) -> list[Value | None]:
+        """The gradient of each source from the sweep's ``grads``.
+
+        ``held``: the sweep was recorded by other tapes. Then each gradient is *held* at
+        the targets (``hold(g, target)``: g, with slope 0 in the target), so that to those
+        tapes it depends on everything the targets depend on: differentiating it again
+        gives 0, not None, for any of them, even where the rules gave plain numbers (a
+        constant, or a kink's slope), as TensorFlow does for relu and JAX everywhere.
+        None means what it means on the first order: not connected.
+        """
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
             self._last_seeds = {t.node: float(s) for t, s in seeded.items()}
@@ -606,10 +623,18 @@ class GradientTape:
         results: list[Value | None] = []
         for source in sources:
             g = grads.get(source.node)
-            if g is None or (connected is not None and source.node not in connected):
+            if g is not None and connected is not None and source.node not in connected:
+                # A source that is itself a target has gradient 1, watched or not (as in
+                # TensorFlow); any other unwatched source has none.
+                g = seeded.get(source)
+            if g is None:
                 if unconnected == "raise":
                     raise UnconnectedGradientError(self._explain(list(seeded), source))
                 results.append(Value(0.0) if unconnected == "zero" else None)
+            elif held:
+                for target in seeded:
+                    g = hold(g, target)
+                results.append(g)  # type: ignore[arg-type]  # hold of a Value is a Value
             elif type(g) is Value:
                 if g in taken:
                     g = g * 1.0  # a new Value, still connected for the next derivative

@@ -11,7 +11,9 @@ numbers, and a node number is never reused.
 
 - :func:`float_sweep` runs when no tape is recording: the partials were stored as
   floats when each op ran, so the chain rule is two multiplications and two dict
-  updates per row, with no function call.
+  updates per row, with no function call. A zero slope is a strong zero: it stops an
+  infinite gradient too (0 * inf would be NaN), as relu's gradient does in TensorFlow
+  and PyTorch.
 - :func:`value_sweep` runs when some tape is recording (nested tapes, or a persistent
   tape asking inside its own block). It calls each op's derivative rules on the
   recorded arguments, rebuilt as Values of the same nodes, so every product and sum of
@@ -66,11 +68,17 @@ def float_sweep(
         if out in wanted:
             kept[out] = g
         if da is not None:  # None: `a` is a constant
+            c = g * da
+            if c != c and (da == 0.0 or g == 0.0):
+                c = 0.0  # a zero slope stops even an infinite gradient (0 * inf is NaN)
             prev = get(a)  # type: ignore[arg-type]  # a node wherever da is not None
-            grads[a] = g * da if prev is None else prev + g * da  # type: ignore[index]
+            grads[a] = c if prev is None else prev + c  # type: ignore[index]
         if db is not None:
+            c = g * db
+            if c != c and (db == 0.0 or g == 0.0):
+                c = 0.0
             prev = get(b)  # type: ignore[arg-type]
-            grads[b] = g * db if prev is None else prev + g * db  # type: ignore[index]
+            grads[b] = c if prev is None else prev + c  # type: ignore[index]
     grads.update(kept)
     return grads
 
@@ -118,9 +126,12 @@ def value_sweep(
 
 def _accumulate(grads: dict[int, Gradient], arg: int, g: Gradient, partial: Gradient) -> None:
     # Skip multiplications by exactly 1 or -1 (add, sub, neg): the recorded graph of a
-    # higher-order gradient stays about as small as the original.
-    if type(partial) is float and (partial == 1.0 or partial == -1.0):
-        contribution: Gradient = g if partial == 1.0 else -g
+    # higher-order gradient stays about as small as the original. A slope of exactly 0 is
+    # a strong zero, as in the float sweep: 0, even where g is infinite.
+    if type(partial) is float and (partial == 1.0 or partial == -1.0 or partial == 0.0):
+        contribution: Gradient = g if partial == 1.0 else -g if partial == -1.0 else 0.0
+    elif type(g) is float and g == 0.0:
+        contribution = 0.0
     else:
         contribution = g * partial
     prev = grads.get(arg)

@@ -58,11 +58,11 @@ def _hypot_share(p: Value | float, q: Value | float) -> Value | float:
     # p / hypot(p, q) is right, but its own derivative (hypot's second derivative) then
     # comes out as 1/h - (p/h)**2 / h, which cancels to noise far from the diagonal.
     # At p = q = 0 there is no derivative: q / p raises, and the tape refuses the point.
-    if abs(float(p)) >= abs(float(q)):
+    if abs(mt.number(p)) >= abs(mt.number(q)):
         t = q / p
-        return math.copysign(1.0, float(p)) / mt.sqrt(1.0 + t * t)
+        return math.copysign(1.0, mt.number(p)) / mt.sqrt(1.0 + t * t)
     t = p / q
-    return t * math.copysign(1.0, float(q)) / mt.sqrt(1.0 + t * t)
+    return t * math.copysign(1.0, mt.number(q)) / mt.sqrt(1.0 + t * t)
 
 
 # ---- logaddexp and softplus: log(e**a + e**b) and log(1 + e**x), without overflow -------------
@@ -97,7 +97,7 @@ def _maximum(a: float, b: float) -> float:
 
 def _maximum_share(p: Value | float, q: Value | float) -> float:
     """d/dp maximum(p, q): 1 where p is larger, 0 where it is smaller, 1/2 at a tie."""
-    pf, qf = float(p), float(q)
+    pf, qf = mt.number(p), mt.number(q)
     if pf > qf:
         return 1.0
     if pf < qf:
@@ -126,7 +126,7 @@ def _gelu_dx(x: Value | float) -> Value | float:
     # Phi(x) + x * phi(x). Where phi(x) underflows to 0 the second term is 0, also at
     # x = +-inf, where computing it would give inf * 0 = NaN.
     density = _normal_pdf(x)
-    if float(density) == 0.0:
+    if mt.number(density) == 0.0:
         return normal_cdf(x)
     return normal_cdf(x) + x * density
 

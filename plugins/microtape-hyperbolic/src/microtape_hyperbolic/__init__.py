@@ -70,7 +70,7 @@ def _cosh(x: float) -> float:
 def _asinh_dx(x: Value | float) -> Value | float:
     # 1 / sqrt(1 + x**2). Past |x| = 1 it is written with r = 1/x, as |r| / sqrt(1 + r**2),
     # so that x**2 cannot overflow for large x.
-    if abs(float(x)) <= 1.0:
+    if abs(mt.number(x)) <= 1.0:
         return 1.0 / mt.sqrt(1.0 + x * x)
     r = 1.0 / x
     return mt.abs(r) / mt.sqrt(1.0 + r * r)
@@ -80,7 +80,7 @@ def _acosh_dx(x: Value | float) -> Value | float:
     # 1 / sqrt(x**2 - 1), with (x - 1) * (x + 1) for precision near 1. At x = 1 the
     # derivative is infinite: 1 / 0 raises, and the tape refuses to record the point.
     # Past 2 it is written with r = 1/x, so that x**2 cannot overflow.
-    if float(x) <= 2.0:
+    if mt.number(x) <= 2.0:
         return 1.0 / mt.sqrt((x - 1.0) * (x + 1.0))
     r = 1.0 / x
     return r / mt.sqrt((1.0 - r) * (1.0 + r))
