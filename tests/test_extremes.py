@@ -91,3 +91,38 @@ def test_the_exceptions_name_real_ops_and_points() -> None:
     names = {op.name for op in [*BUILTINS, *PLUGIN_OPS]}
     for name, point in [*NAN_PAST_THE_FLOAT_RANGE, *NO_ORACLE]:
         assert name in names and all(p in EXTREMES for p in point), (name, point)
+
+
+NON_FINITE = (math.inf, -math.inf, math.nan)
+
+
+@pytest.mark.parametrize(
+    ("op", "point"),
+    [
+        (op, point)
+        for op in [*BUILTINS, *PLUGIN_OPS]
+        for point in itertools.product((*NON_FINITE, 2.0), repeat=op.arity)
+        if any(not math.isfinite(p) for p in point)
+    ],
+    ids=_id,
+)
+def test_non_finite_arguments_propagate_to_third_order_without_an_exception(
+    op: mt.Op, point: tuple[float, ...]
+) -> None:
+    """inf and NaN go through every order as IEEE arithmetic takes them: some number or NaN
+    comes out (sympy has no value at infinity to compare with), or DomainError where the
+    op refuses the point; never another exception."""
+    values = [mt.Value(p) for p in point]
+    try:
+        with mt.GradientTape(persistent=True) as t3:
+            with mt.GradientTape(persistent=True) as t2:
+                with mt.GradientTape() as t1:
+                    out = op(*values)
+                firsts = t1.gradient(out, values, unconnected_gradients="zero")
+            seconds = [t2.gradient(g, values, unconnected_gradients="zero") for g in firsts]
+        thirds = [
+            t3.gradient(h, values, unconnected_gradients="zero") for row in seconds for h in row
+        ]
+    except mt.DomainError:
+        return
+    assert all(isinstance(g, mt.Value) for row in thirds for g in row)

@@ -222,3 +222,28 @@ def test_a_c_function_forward_names_the_arguments() -> None:
     assert repr(atan2) == "<Op atan2_example(y, x)>"
     with pytest.raises(mt.DomainError, match=r"atan2_example: y=-1\.0 is outside the domain y > 0"):
         atan2(Value(-1.0), 1.0)
+
+
+@pytest.mark.parametrize(("a", "b"), [(3.0, 1.0), (1.0, 3.0)])
+def test_the_second_derivative_of_a_plugin_kink_is_zero_not_none(a: float, b: float) -> None:
+    maximum = mt.op("maximum")  # microtape-activations
+    x, y = Value(a), Value(b)
+    with GradientTape() as outer:
+        with GradientTape() as inner:
+            m = maximum(x, y)
+        g = inner.gradient(m, x)
+    h = outer.gradient(g, [x, y])
+    assert [None if v is None else v.data for v in h] == [0.0, 0.0]
+
+
+def test_the_second_derivative_of_the_hinge_loss_is_zero_not_none() -> None:
+    from microtape import losses
+
+    p = Value(0.25)
+    with GradientTape() as outer:
+        with GradientTape() as inner:
+            loss = losses.hinge([1.0], [p])
+        g = inner.gradient(loss, p)
+    assert g is not None and g.data == -1.0
+    h = outer.gradient(g, p)
+    assert h is not None and h.data == 0.0
