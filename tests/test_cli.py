@@ -130,9 +130,10 @@ def test_check_named_ops_prints_a_line_each_and_a_summary(
 ) -> None:
     assert main(["check", "sin", "acosh", "maximum", "--max-examples", "10"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("ok    sin  (built-in, ")
-    assert out[1].startswith("ok    acosh  (plugin microtape-hyperbolic ")
-    assert out[2].startswith("ok    maximum  (plugin microtape-activations ")
+    assert out[0] == "checking 3 ops at 10 points each, to order 2:"  # then a line as each ends
+    assert out[1].startswith("ok    sin  (built-in, ")
+    assert out[2].startswith("ok    acosh  (plugin microtape-hyperbolic ")
+    assert out[3].startswith("ok    maximum  (plugin microtape-activations ")
     assert out[-1] == "checked 3 ops: 3 passed, 0 failed"
 
 
@@ -238,3 +239,27 @@ def test_check_without_the_testing_extra_says_which_extra(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "microtape check:" in result.stderr
     assert "pip install 'microtape[testing]'" in result.stderr
+
+
+def test_check_says_on_every_line_and_in_the_summary_when_it_uses_finite_differences(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    square = mt.Op("square_without_sympy", lambda x: x * x, [lambda x: 2.0 * x])
+    mt.register(square)
+    assert main(["check", "square_without_sympy", "sin", "--max-examples", "5"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "checking 2 ops at 5 points each, to order 2:"
+    [line] = [ln for ln in lines if ln.startswith("ok    square_without_sympy")]
+    assert line.endswith("; checked against finite differences: no sympy form)")
+    [sin_line] = [ln for ln in lines if ln.startswith("ok    sin ")]
+    assert "finite differences" not in sin_line
+    assert lines[-1] == (
+        "checked against finite differences: no sympy form: square_without_sympy "
+        "(looser tolerances; add sympy=)"
+    )
+
+
+def test_check_goes_to_third_order_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "tanh", "--order", "3", "--max-examples", "5"]) == 0
+    assert "to order 3" in capsys.readouterr().out

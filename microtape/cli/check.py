@@ -17,13 +17,17 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
+from typing import Final
 
 from ..core.errors import MicrotapeError, PluginWarning
 from ..core.values.op import Op
 from ..registry.plugins import PluginOp
 from ..registry.table import all_ops, op, origin, plugin_ops
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["FINITE_DIFFERENCES", "add_arguments", "run"]
+
+FINITE_DIFFERENCES: Final = "checked against finite differences: no sympy form"
+"""What a line says of an op without a symbolic form (its derivatives are estimated)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--order",
         type=int,
-        choices=(0, 1, 2),
+        choices=(0, 1, 2, 3),
         default=2,
-        help="0 checks values only, 1 adds first partials, 2 adds second partials (default)",
+        help="0 checks values only, 1 adds first partials, 2 adds second partials (default), "
+        "3 adds third partials",
     )
 
 
@@ -60,18 +65,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
     targets, broken = chosen
     failed = 0
+    print(
+        f"checking {len(targets)} op{'s' if len(targets) != 1 else ''} at "
+        f"{args.max_examples} points each, to order {args.order}:",
+        flush=True,
+    )
     with _reproducible():
         for target in targets:
             started = time.perf_counter()
+            how = "" if target.sympy is not None else f"; {FINITE_DIFFERENCES}"
             try:
                 testing.check_op(target, order=args.order, max_examples=args.max_examples)
             except Exception as exc:  # a broken op may fail in any way: report, go on
                 failed += 1
-                print(f"FAIL  {target.name}  ({origin(target)})")
-                print(_indent(f"{type(exc).__name__}: {exc}"))
+                print(f"FAIL  {target.name}  ({origin(target)}{how})")
+                print(_indent(f"{type(exc).__name__}: {exc}"), flush=True)
                 continue
             seconds = time.perf_counter() - started
-            print(f"ok    {target.name}  ({origin(target)}, {seconds:.1f} s)")
+            print(f"ok    {target.name}  ({origin(target)}, {seconds:.1f} s{how})", flush=True)
     for record in broken:
         failed += 1
         print(
@@ -82,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"\nchecked {total} op{'s' if total != 1 else ''}: {total - failed} passed, {failed} failed"
     )
+    approximate = [t.name for t in targets if t.sympy is None]
+    if approximate:
+        print(f"{FINITE_DIFFERENCES}: {', '.join(approximate)} (looser tolerances; add sympy=)")
     return 1 if failed else 0
 
 

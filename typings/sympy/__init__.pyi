@@ -5,7 +5,7 @@ code that builds and evaluates symbolic forms. They describe sympy's real behavi
 for the calls used here and nothing more.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeAlias, overload
 
 _Arg: TypeAlias = "Expr | float | int"
@@ -86,6 +86,9 @@ E: Expr
 I: Expr
 
 def sympify(a: object) -> Expr: ...
+def lambdify(
+    args: Sequence[Symbol], expr: object, modules: str | None = None
+) -> Callable[..., object]: ...
 def diff(f: _Arg, *symbols: Symbol | int) -> Expr: ...
 def limit(e: _Arg, z: Symbol, z0: _Arg, dir: str = "+") -> Expr: ...
 def simplify(expr: _Arg) -> Expr: ...
