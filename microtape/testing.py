@@ -5,7 +5,7 @@ This is the check microtape runs on its own ops, offered to plugin authors::
     from microtape.testing import check_op
 
     def test_sinh() -> None:
-        check_op(sinh)              # value, first and second partials, 100 points
+        check_op(sinh)              # value, first, second and third partials, 100 points
 
 At each point hypothesis draws from the op's declared domain, ``check_op`` compares
 the value, every first partial (one tape) and every second partial (two nested
@@ -183,7 +183,7 @@ class _SympyOracle(_Oracle):
 
     def third(self, point: Sequence[float], i: int, j: int, k: int) -> _Expected:
         key = (i, j, k)
-        if key not in self._d3:  # differentiated on first use: most checks stop at order 2
+        if key not in self._d3:  # differentiated on first use: order=2 never needs them
             self._d3[key] = sympy.diff(self.d2[i][j], self.symbols[k])
         return self._at(self._d3[key], point)
 
@@ -361,7 +361,7 @@ class _Context:
 
 
 def check_op_at(
-    op: Op, *point: float, order: int = 2, rtol: float = 1e-7, atol: float = 1e-10
+    op: Op, *point: float, order: int = 3, rtol: float = 1e-7, atol: float = 1e-10
 ) -> None:
     """Check ``op`` at one point (given as floats); see :func:`check_op`.
 
@@ -558,7 +558,7 @@ def _away_from_tiny(iv: Interval, tiny: float) -> Callable[[float], float]:
 def check_op(
     op: Op,
     *,
-    order: int = 2,
+    order: int = 3,
     max_examples: int = 100,
     rtol: float = 1e-7,
     atol: float = 1e-10,
@@ -568,8 +568,8 @@ def check_op(
 
     Args:
         op: the op to check.
-        order: 0 checks values only, 1 adds first partials, 2 (default) adds second
-            partials through nested tapes, 3 adds third partials. An op without a
+        order: 0 checks values only, 1 adds first partials, 2 adds second partials
+            through nested tapes, 3 (default) adds third partials. An op without a
             ``sympy=`` form is compared with central finite differences of itself, with
             ``rtol`` at least 1e-4 and ``atol`` at least 1e-6 (``microtape check`` says so).
         max_examples: how many points hypothesis draws.

@@ -1,4 +1,4 @@
-"""The built-in op table, checked against sympy: values, first and second partials.
+"""The built-in op table, checked against sympy: values, first, second and third partials.
 
 Every op is checked by ``microtape.testing.check_op`` at hypothesis-drawn points of its
 domain; the hand-specialised arithmetic dunders are checked against the table entries
@@ -22,8 +22,8 @@ ORACLE_EXAMPLES = 150
 
 
 @pytest.mark.parametrize("op", BUILTINS, ids=lambda o: o.name)
-def test_builtin_op_agrees_with_sympy_to_second_order(op: mt.Op) -> None:
-    check_op(op, order=2, max_examples=ORACLE_EXAMPLES)
+def test_builtin_op_agrees_with_sympy_to_third_order(op: mt.Op) -> None:
+    check_op(op, order=3, max_examples=ORACLE_EXAMPLES)
 
 
 def test_the_table_holds_the_ops_the_core_promises() -> None:

@@ -130,7 +130,7 @@ def test_check_named_ops_prints_a_line_each_and_a_summary(
 ) -> None:
     assert main(["check", "sin", "acosh", "maximum", "--max-examples", "10"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "checking 3 ops at 10 points each, to order 2:"  # then a line as each ends
+    assert out[0] == "checking 3 ops at 10 points each, to order 3:"  # then a line as each ends
     assert out[1].startswith("ok    sin  (built-in, ")
     assert out[2].startswith("ok    acosh  (plugin microtape-hyperbolic ")
     assert out[3].startswith("ok    maximum  (plugin microtape-activations ")
@@ -249,7 +249,7 @@ def test_check_says_on_every_line_and_in_the_summary_when_it_uses_finite_differe
     assert main(["check", "square_without_sympy", "sin", "--max-examples", "5"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0] == "checking 2 ops at 5 points each, to order 2:"
+    assert lines[0] == "checking 2 ops at 5 points each, to order 3:"
     [line] = [ln for ln in lines if ln.startswith("ok    square_without_sympy")]
     assert line.endswith("; checked against finite differences: no sympy form)")
     [sin_line] = [ln for ln in lines if ln.startswith("ok    sin ")]

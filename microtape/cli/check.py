@@ -1,7 +1,7 @@
 """``microtape check [NAME...]``: prove ops right with ``microtape.testing.check_op``.
 
 Checks each named op (default: every op, built-in and from plugins) against sympy:
-its value and its first and second partials through nested tapes, at points drawn
+its value and its first, second and third partials through nested tapes, at points drawn
 from its domain. Prints one line per op and a summary; exits 1 if any op fails, 2 for
 a name no op has or a missing ``testing`` extra.
 
@@ -44,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--order",
         type=int,
         choices=(0, 1, 2, 3),
-        default=2,
-        help="0 checks values only, 1 adds first partials, 2 adds second partials (default), "
-        "3 adds third partials",
+        default=3,
+        help="0 checks values only, 1 adds first partials, 2 adds second partials, "
+        "3 adds third partials (default)",
     )
 
 

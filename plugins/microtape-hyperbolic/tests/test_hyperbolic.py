@@ -19,7 +19,7 @@ EXAMPLES = 60
 
 
 @pytest.mark.parametrize("op", ALL, ids=lambda o: o.name)
-def test_op_agrees_with_sympy_to_second_order(op: mt.Op) -> None:
+def test_op_agrees_with_sympy_to_third_order(op: mt.Op) -> None:
     check_op(op, max_examples=EXAMPLES)
 
 
