@@ -1,8 +1,10 @@
-"""Random expression trees from the op table: gradient and Hessian agree with sympy.
+"""Random expression trees from the op table: gradient, Hessian and third partials
+agree with sympy.
 
 Hypothesis builds trees of depth up to 6 over 1 to 4 variables from every built-in op
-(dunders included), draws a point, and compares the first-order gradient (one tape)
-and the Hessian (two nested tapes) with sympy's derivatives at 40 digits.
+(dunders included), draws a point, and compares the first-order gradient (one tape),
+the Hessian (two nested tapes) and a third partial (three) with sympy's derivatives at
+40 digits.
 """
 
 from __future__ import annotations
@@ -206,3 +208,46 @@ def test_random_expression_gradient_and_hessian_agree_with_sympy(
                 h.data,
                 expected2,
             )
+
+
+@settings(max_examples=100)
+@given(data=st.data(), n_vars=st.integers(1, 3))
+def test_random_expression_third_derivatives_agree_with_sympy(
+    data: st.DataObject, n_vars: int
+) -> None:
+    """One third partial d3 f / dxi dxj dxk per example, through three nested tapes."""
+    tree = data.draw(trees(n_vars), label="tree")
+    assume(_uses_a_variable(tree))
+    point = data.draw(
+        st.lists(
+            st.floats(-3, 3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0),
+            min_size=n_vars,
+            max_size=n_vars,
+        ),
+        label="point",
+    )
+    i, j, k = data.draw(st.tuples(*[st.integers(0, n_vars - 1)] * 3), label="i, j, k")
+    values = [Value(p) for p in point]
+    evaluate = _Evaluator(values)
+    evaluate.use_dunders = data.draw(st.booleans(), label="dunders")
+    try:
+        with GradientTape() as t3:
+            with GradientTape() as t2:
+                with GradientTape() as t1:
+                    out = evaluate(tree)
+                assume(isinstance(out, Value))
+                assert isinstance(out, Value)
+                first = t1.gradient(out, values[i], unconnected_gradients="zero")
+            second = t2.gradient(first, values[j], unconnected_gradients="zero")
+        third = t3.gradient(second, values[k], unconnected_gradients="zero")
+    except mt.DomainError:
+        reject()
+    assume(not evaluate.at_a_kink)
+    assume(evaluate.scale < 1e4 and math.isfinite(second.data))
+    symbols = [sympy.Symbol(f"x{n}", real=True) for n in range(n_vars)]
+    expr = sympy.diff(_sympy(tree, symbols), symbols[i], symbols[j], symbols[k])
+    subs = {s: sympy.Rational(p) for s, p in zip(symbols, point, strict=True)}
+    expected = _expected(expr, subs)
+    assume(expected is not None)
+    assert expected is not None
+    assert _close(third.data, expected, evaluate.scale), (tree, point, (i, j, k), third.data)
