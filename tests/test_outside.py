@@ -222,18 +222,18 @@ def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
     assert "microtape = microtape.cli:main" in entry_points.splitlines()
 
 
-# ---- a plugin written from the README, in a folder of its own ------------------------------
+# ---- a plugin written from docs/plugins.md, in a folder of its own ------------------------------
 
 
 def _readme_block(after: str, fence: str) -> str:
-    """The first ``fence`` code block of the README after the line that starts with ``after``."""
-    text = (ROOT / "README.md").read_text()
+    """The first ``fence`` code block of docs/plugins.md after the line starting ``after``."""
+    text = (ROOT / "docs" / "plugins.md").read_text()
     start = text.index(after)
     body = text[text.index(f"```{fence}\n", start) + len(fence) + 4 :]
     return body[: body.index("```\n")]
 
 
-def test_the_readme_plugin_passes_mypy_strict_in_its_own_folder(outside: Path) -> None:
+def test_the_documented_plugin_passes_mypy_strict_in_its_own_folder(outside: Path) -> None:
     _installed("microtape")
     package = outside / "microtape-cbrt"
     (package / "src" / "microtape_cbrt").mkdir(parents=True)
