@@ -58,6 +58,12 @@ def trees(n_vars: int) -> st.SearchStrategy[Tree]:
     return st.recursive(leaves, extend, max_leaves=12).filter(lambda t: _depth(t) <= 6)
 
 
+def points(n_vars: int) -> st.SearchStrategy[list[float]]:
+    """A point in [-3, 3] per variable, away from tiny magnitudes (but 0 itself is fine)."""
+    coordinate = st.floats(-3, 3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)
+    return st.lists(coordinate, min_size=n_vars, max_size=n_vars)
+
+
 def _depth(tree: Tree) -> int:
     if isinstance(tree, Node):
         return 1 + max(_depth(c) for c in tree.children)
@@ -153,14 +159,7 @@ def test_random_expression_gradient_and_hessian_agree_with_sympy(
 ) -> None:
     tree = data.draw(trees(n_vars), label="tree")
     assume(_uses_a_variable(tree))
-    point = data.draw(
-        st.lists(
-            st.floats(-3, 3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0),
-            min_size=n_vars,
-            max_size=n_vars,
-        ),
-        label="point",
-    )
+    point = data.draw(points(n_vars), label="point")
     use_dunders = data.draw(st.booleans(), label="dunders")
     values = [Value(p) for p in point]
     evaluate = _Evaluator(values)
@@ -218,14 +217,7 @@ def test_random_expression_third_derivatives_agree_with_sympy(
     """One third partial d3 f / dxi dxj dxk per example, through three nested tapes."""
     tree = data.draw(trees(n_vars), label="tree")
     assume(_uses_a_variable(tree))
-    point = data.draw(
-        st.lists(
-            st.floats(-3, 3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0),
-            min_size=n_vars,
-            max_size=n_vars,
-        ),
-        label="point",
-    )
+    point = data.draw(points(n_vars), label="point")
     i, j, k = data.draw(st.tuples(*[st.integers(0, n_vars - 1)] * 3), label="i, j, k")
     values = [Value(p) for p in point]
     evaluate = _Evaluator(values)
