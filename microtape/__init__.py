@@ -12,8 +12,10 @@ Example:
 from __future__ import annotations
 
 __all__ = [
+    "AccumulatorView",
     "ArgumentTypeError",
     "DomainError",
+    "ForwardAccumulator",
     "GradientTape",
     "GraphvizError",
     "Interval",
@@ -72,8 +74,9 @@ from .core.errors import (
     UnconnectedGradientError,
     UnknownOpError,
 )
+from .core.tapes.accumulator import AccumulatorView, ForwardAccumulator
+from .core.tapes.describer import describe_with as _describe_with
 from .core.tapes.tape import GradientTape
-from .core.tapes.tape import describe_with as _describe_with
 from .core.tapes.view import Record, TapeState, TapeView
 from .core.values.builtins import abs_ as abs
 from .core.values.builtins import add as _add
@@ -84,7 +87,7 @@ from .core.values.op import Op
 from .core.values.value import Value
 
 if TYPE_CHECKING:
-    from .core.tapes.tape import Describer
+    from .core.tapes.describer import Describer
     from .inspection.dot import render_dot, to_dot
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register

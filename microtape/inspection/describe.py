@@ -1,7 +1,8 @@
-"""The words a tape speaks: ``print(tape)`` and ``tape.explain``, installed into the core.
+"""The words a tape speaks (``print(tape)``, ``tape.explain``) and an accumulator speaks
+(``print(acc)``), installed into the core.
 
-The core's tape knows nothing of inspection; it asks a
-:class:`~microtape.core.tapes.tape.Describer` for text, and ``import microtape`` hands it
+The core's tapes and accumulators know nothing of inspection; they ask a
+:class:`~microtape.core.tapes.describer.Describer` for text, and ``import microtape`` hands it
 this one (``describe_with(DESCRIBER)``).
 """
 
@@ -10,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, final
 
+from ..core.tapes.accumulator import AccumulatorView
 from ..core.tapes.view import TapeView
 from ..core.values.value import Value
 from .explain import explain
+from .forward import summarize_tangents
 from .summary import summarize
 
 __all__ = ["DESCRIBER", "TextDescriber"]
@@ -21,7 +24,8 @@ __all__ = ["DESCRIBER", "TextDescriber"]
 @final
 class TextDescriber:
     """Describes tapes with :func:`~microtape.inspection.summary.summarize` and
-    :func:`~microtape.inspection.explain.explain`."""
+    :func:`~microtape.inspection.explain.explain`, accumulators with
+    :func:`~microtape.inspection.forward.summarize_tangents`."""
 
     __slots__ = ()
 
@@ -30,6 +34,9 @@ class TextDescriber:
 
     def explain(self, view: TapeView, targets: Sequence[Value], source: Value) -> str:
         return explain(view, targets, source)
+
+    def tangents(self, view: AccumulatorView) -> str:
+        return summarize_tangents(view)
 
 
 DESCRIBER: Final = TextDescriber()

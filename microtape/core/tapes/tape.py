@@ -12,10 +12,10 @@ with every intermediate number of the computation, until ``release()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Literal, Protocol, TypeVar, final, overload
+from typing import Final, Literal, TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
@@ -24,38 +24,14 @@ from ..transforms.reverse import Gradient, float_sweep, value_sweep
 from ..values.changes import last_change
 from ..values.value import Value
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
+from .describer import described
 from .pause import Pause
 from .storage import Closed, Flat, WatchFilter, check_unchanged, flats
 from .view import TapeState, TapeView
 
-__all__ = ["Describer", "GradientTape", "describe_with"]
+__all__ = ["GradientTape"]
 
 K = TypeVar("K")
-
-
-class Describer(Protocol):
-    """What turns a tape's view into words: ``print(tape)`` and ``tape.explain``.
-
-    The tape does not write its own descriptions; ``microtape.inspection`` does, on top of
-    the public :class:`TapeView`, and ``import microtape`` installs it with
-    :func:`describe_with` (the core imports nothing from inspection).
-    """
-
-    def summary(self, view: TapeView) -> str:
-        """The table ``print(tape)`` shows."""
-
-    def explain(self, view: TapeView, targets: Sequence[Value], source: Value) -> str:
-        """Why the gradient of the sum of ``targets`` w.r.t. ``source`` is what it is."""
-
-
-_describer: Callable[[], Describer] | None = None
-
-
-def describe_with(describer: Callable[[], Describer]) -> None:
-    """Have every tape describe itself (``print(tape)``, ``explain``) with the describer
-    that ``describer()`` returns; it is called when a tape is first asked for words."""
-    global _describer
-    _describer = describer
 
 
 @final
@@ -575,16 +551,18 @@ class GradientTape:
         return self._explain(targets(target), source)
 
     def _explain(self, found: Sequence[Value], source: Value) -> str:
-        if _describer is None:
+        describer = described()
+        if describer is None:
             return f"{self!r}: no describer installed (import microtape to install one)"
-        return _describer().explain(self.view(), found, source)
+        return describer.explain(self.view(), found, source)
 
     def summary(self) -> str:
         """The recorded ops as a table: index, op, inputs, output, local derivatives and,
         after a gradient call on a persistent tape, each node's gradient."""
-        if _describer is None:
+        describer = described()
+        if describer is None:
             return repr(self)
-        return _describer().summary(self.view())
+        return describer.summary(self.view())
 
     def __str__(self) -> str:
         return self.summary()
