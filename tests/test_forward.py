@@ -295,6 +295,110 @@ def test_forward_over_reverse_is_a_hessian_vector_product() -> None:
         assert value(hvp[i]) == pytest.approx(row[0] * v[0] + row[1] * v[1], rel=1e-13)
 
 
+def hvp_forward_over_reverse(fn: Fn, point: Sequence[float], v: Sequence[float]) -> list[float]:
+    """acc around tape: the gradient's tangent comes from the float tangent sweep."""
+    xs = [Value(p) for p in point]
+    with ForwardAccumulator(xs, list(v)) as acc:
+        with GradientTape() as tape:
+            y = fn(xs)
+        grads = tape.gradient(y, xs, unconnected_gradients="zero")
+    return [value(t) for t in acc.jvp(grads, "zero")]
+
+
+def hvp_through_values(fn: Fn, point: Sequence[float], v: Sequence[float]) -> list[float]:
+    """The same with a tape outside everything: the sweep then runs on Values."""
+    xs = [Value(p) for p in point]
+    with GradientTape():
+        with ForwardAccumulator(xs, list(v)) as acc:
+            with GradientTape() as tape:
+                y = fn(xs)
+            grads = tape.gradient(y, xs, unconnected_gradients="zero")
+    return [value(t) for t in acc.jvp(grads, "zero")]
+
+
+LERP = mt.Op(
+    "lerp_hvp",
+    lambda a, b, t: a + (b - a) * t * t,
+    [lambda a, b, t: 1.0 - t * t, lambda a, b, t: t * t, lambda a, b, t: 2.0 * (b - a) * t],
+)
+
+
+def f3(v: Sequence[Value]) -> Value:
+    """Three arguments, a three-argument op, constants on either side, and relu."""
+    a, b, c = v
+    return LERP(mt.tanh(a), b * c, c) * 3.0 - mt.relu(a - 2.0) + 1.0 / mt.sqrt(b * b + 1.0)
+
+
+@given(point=st.lists(points, min_size=3, max_size=3), v=st.lists(points, min_size=3, max_size=3))
+def test_the_float_tangent_sweep_agrees_with_the_sweep_on_values(
+    point: list[float], v: list[float]
+) -> None:
+    fast = hvp_forward_over_reverse(f3, point, v)
+    slow = hvp_through_values(f3, point, v)
+    assert fast == pytest.approx(slow, rel=1e-9, abs=1e-9)
+
+
+def test_a_gradient_seeded_with_a_moving_value_carries_its_tangent() -> None:
+    x = Value(0.8)
+    with ForwardAccumulator(x, 1.0) as acc:
+        w = x * x  # moves along x: tangent 2x
+        with GradientTape() as tape:
+            y = mt.sin(x)
+        g = tape.gradient(y, x, output_gradients=w)  # x^2 cos x
+    assert value(g) == pytest.approx(0.64 * math.cos(0.8), rel=1e-15)
+    expected = 2 * 0.8 * math.cos(0.8) - 0.64 * math.sin(0.8)
+    assert value(acc.jvp(g)) == pytest.approx(expected, rel=1e-14)
+
+
+def test_forward_over_reverse_keeps_the_tapes_rules_on_unconnected_and_unwatched_sources() -> None:
+    x, other, hidden = Value(0.5), Value(2.0), Value(3.0)
+    with ForwardAccumulator(x, 1.0) as acc:
+        with GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(x)
+            y = x * x * hidden
+        grads = tape.gradient(y, [x, other, hidden], unconnected_gradients="zero")
+    gx, gother, ghidden = grads
+    assert value(gx) == 3.0 and value(acc.jvp(gx)) == 6.0
+    assert gother.data == 0.0 and acc.jvp(gother) is None  # unconnected: a constant zero
+    assert ghidden.data == 0.0 and acc.jvp(ghidden) is None  # not watched
+
+
+def test_a_gradient_that_does_not_move_has_no_tangent() -> None:
+    x = Value(0.5)
+    with ForwardAccumulator(x, 1.0) as acc:
+        with GradientTape() as tape:
+            y = x * 3.0
+        g = tape.gradient(y, x)
+    assert value(g) == 3.0
+    assert acc.jvp(g) is None  # d(3)/dx: nothing connects it to x, as with a tape
+
+
+def test_a_jacobian_under_an_accumulator_gives_each_rows_tangent() -> None:
+    a, b = Value(POINT[0]), Value(POINT[1])
+    with ForwardAccumulator([a, b], [1.0, 0.0]) as acc:
+        with GradientTape(persistent=True) as tape:
+            y = f2([a, b])
+            z = a * b * b
+        rows = tape.jacobian([y, z], [a, b])
+    first, second = rows
+    assert isinstance(first, list) and isinstance(second, list)
+    assert value(acc.jvp(first[0])) == pytest.approx(at(sympy.diff(F2, A, A)), rel=1e-13)
+    assert value(acc.jvp(second[1])) == pytest.approx(2 * POINT[1], rel=1e-15)  # d/da 2ab
+
+
+def test_a_point_with_no_second_derivative_refuses_the_forward_over_reverse_gradient() -> None:
+    kink = mt.Op("kinked2", lambda x: x * abs(x), [lambda x: 2.0 * mt.sqrt(x * x)])
+    x = Value(0.0)
+    with ForwardAccumulator(x, 1.0) as acc:
+        with GradientTape(persistent=True) as tape:
+            y = kink(x)
+        with pytest.raises(mt.DomainError):
+            tape.gradient(y, x)
+        z = x * 5.0  # the accumulator still records
+    assert value(acc.jvp(z)) == 5.0
+    assert value(tape.gradient(y, x)) == 0.0  # on floats, outside the accumulator, it works
+
+
 def test_reverse_over_forward_is_a_hessian_vector_product_too() -> None:
     a, b = Value(POINT[0]), Value(POINT[1])
     v = (0.5, -1.5)

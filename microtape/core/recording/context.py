@@ -5,9 +5,9 @@ recording tapes, or None when no tape records. A sink has an ``extend(record)``
 method; a forward accumulator is a sink too, which pushes tangents through the records
 instead of keeping them (``transforms/forward.py``). With one tape recording (the usual
 case), the sink is that tape's flat list of records itself, so recording an op costs
-one context-variable read, one ``is None`` test and one ``list.extend``: no loop. With several tapes (nested tapes, for
-higher derivatives), the sink is a :class:`FanOut` that hands each record to every
-tape's sink, outermost first.
+one context-variable read, one ``is None`` test and one ``list.extend``: no loop. With
+several tapes (nested tapes, for higher derivatives), the sink is a :class:`FanOut`
+that hands each record to every tape's sink, outermost first.
 
 The variable is only ever set, never mutated: entering a tape sets a new sink and
 keeps the token, and leaving resets that token, which restores the previous sink

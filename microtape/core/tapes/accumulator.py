@@ -26,9 +26,9 @@ from typing import Literal, TypeAlias, TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError
 from ..recording import record
-from ..recording.context import Entered, Sink, joined
+from ..recording.context import Entered, Sink, joined, sinks
 from ..recording.record import Rows
-from ..transforms.forward import MixedTangents, Tangent, Tangents
+from ..transforms.forward import Tangent, Tangents, opened
 from ..values.value import Value
 from .arguments import NestedGradient, flatten_targets, pairs
 from .describer import described
@@ -92,9 +92,7 @@ class ForwardAccumulator:
                 "ForwardAccumulator: this accumulator is already recording; it cannot be "
                 "entered again inside its own with block"
             )
-        values = any(type(t) is not float for t in self._tangents.values())
-        kind = MixedTangents if values else Tangents
-        self._sink = kind(self._tangents, _undo_point)
+        self._sink = opened(self._tangents, _undo_point, nested=bool(sinks()))
         self._token = Entered(joined(self._sink))
         self._state = TapeState.RECORDING
         return self

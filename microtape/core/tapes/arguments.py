@@ -155,6 +155,10 @@ def _walk(
     stack: list[tuple[object, str, bool]] = [(structure, what, False)]
     while stack:
         node, path, expanded = stack.pop()
+        if type(node) is Value and keep(node):  # the usual leaf: no container checks
+            leaves.append(node)
+            plan.append((None, 0))
+            continue
         if isinstance(node, (Mapping, list, tuple)) and not expanded:
             if id(node) in open_ids:
                 raise ArgumentTypeError(

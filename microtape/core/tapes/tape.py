@@ -20,7 +20,8 @@ from typing import Final, Literal, TypeVar, final, overload
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks
-from ..transforms.reverse import Gradient, float_sweep, value_sweep
+from ..transforms.forward import Tangent, Tangents
+from ..transforms.reverse import Gradient, float_sweep, tangent_sweep, value_sweep
 from ..values.changes import last_change
 from ..values.value import Value
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
@@ -472,11 +473,22 @@ class GradientTape:
         assert flat is not None
         by_node = {t.node: s for t, s in seeded.items()}
         check_unchanged(flat, by_node)
-        if RECORDING.get() is None:
+        current = RECORDING.get()
+        if current is None:
             floats = {n: float(s) for n, s in by_node.items()}
             keep = {s.node for s in sources}
             grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
             return self._results(grads, seeded, sources, unconnected)
+        if type(current) is Tangents:
+            # Forward over reverse, and nothing else records: one accumulator on floats
+            # wants the gradient's tangent, which tangent_sweep computes without
+            # building the chain rule's Values (see reverse.py).
+            tangents = current.tangents
+            floats = {n: float(s) for n, s in by_node.items()}
+            moving = {n: tangents.get(s.node) for n, s in by_node.items() if type(s) is Value}
+            given = {n: float(t) for n, t in moving.items() if t is not None}
+            grads, dgrads = tangent_sweep(flat, record.count(flat), floats, given, tangents)
+            return self._results(grads, seeded, sources, unconnected, (dgrads, tangents))
         # The higher-order sweep records on the tapes that are recording. If it fails
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
@@ -495,7 +507,11 @@ class GradientTape:
         seeded: dict[Value, Gradient],
         sources: list[Value],
         unconnected: str,
+        moving: tuple[Mapping[int, float], dict[int, Tangent]] | None = None,
     ) -> list[Value | None]:
+        """The result for each source. With ``moving`` (the gradients' tangents from
+        ``tangent_sweep``, and the accumulator's tangents), each new gradient Value gets
+        its tangent there, as if the accumulator had seen it computed."""
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
             self._last_seeds = {t.node: float(s) for t, s in seeded.items()}
@@ -515,7 +531,12 @@ class GradientTape:
                 taken.add(g)
                 results.append(g)
             else:
-                results.append(Value(g))
+                v = Value(g)
+                if moving is not None:
+                    dg = moving[0].get(source.node)
+                    if dg is not None:
+                        moving[1][v.node] = dg
+                results.append(v)
         return results
 
     def _connected(self) -> set[int]:

@@ -37,7 +37,7 @@ Every loop here is flat: no recursion, whatever the depth of the graph.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, TypeAlias, Union
+from typing import TypeAlias, Union
 
 from ..recording import record
 from ..recording.context import RECORDING, Sink, before, sink_of
@@ -46,10 +46,11 @@ from ..values.value import Value, node_value
 
 __all__ = [
     "ClosedTangents",
-    "MixedTangents",
+    "NestedTangents",
     "Refusal",
     "Tangent",
     "Tangents",
+    "opened",
     "push",
     "push_values",
 ]
@@ -62,11 +63,14 @@ Refusal: TypeAlias = Callable[[tuple[Sink, ...], Rows], Callable[[], None]]
 record that arithmetic and the op's rows; returns what takes their records back off
 those sinks if the computation fails (a refused op is recorded nowhere)."""
 
-_recording: Final = RECORDING.get
-
 
 class Tangents:
-    """The sink of a recording forward accumulator, while every tangent is a float.
+    """The sink of a recording forward accumulator entered with no tape or accumulator
+    recording before it: every tangent is a float, and stays one.
+
+    Nothing entered later can come before it (entering appends a sink at the end of
+    the recording context), so the class is chosen once, when the accumulator is
+    entered, and the hot path tests nothing.
 
     Args:
         tangents: the tangent of each node by node number, seeded with the primals'
@@ -81,12 +85,8 @@ class Tangents:
         self.refusal = refusal
 
     def extend(self, rows: Rows, /) -> None:
-        # The hot path: this accumulator alone records, one row, float tangents. Shaped
-        # like the float reverse sweep: unpack the row, two dict reads, at most two
-        # multiplications, one dict write; no function call.
-        if _recording() is not self:  # other sinks record too: maybe some are outer
-            self._shared(rows)
-            return
+        # The hot path, shaped like the float reverse sweep: unpack the row, two dict
+        # reads, at most two multiplications, one dict write; no function call.
         try:
             row: Row = rows  # type: ignore[assignment]  # one op of one or two arguments
             out, _, a, _, da, b, _, db, _ = row
@@ -114,16 +114,22 @@ class Tangents:
         self.__class__ = ClosedTangents
         self.tangents = {}  # the accumulator keeps its own reference
 
-    def _shared(self, rows: Rows) -> None:
-        outer = before(self)
-        if not outer:  # only tapes or accumulators entered after this one: floats still
-            _push_floats(self.tangents, rows)
-            return
-        self.__class__ = MixedTangents  # from now on some tangents are Values
-        self._recorded(rows, outer)
 
-    def _recorded(self, rows: Rows, outer: tuple[Sink, ...]) -> None:
-        """Compute the op's tangents on Values, recorded by ``outer`` alone."""
+class NestedTangents(Tangents):
+    """The sink of an accumulator entered inside other tapes or accumulators (or given a
+    Value as a tangent): each op asks which of them still record before it.
+
+    If some do, the op's tangents are computed on Values, recorded by them alone; if
+    none does (they left, or pause), on floats, reading a Value tangent as its number.
+    """
+
+    __slots__ = ()
+
+    def extend(self, rows: Rows, /) -> None:
+        outer = before(self)
+        if not outer:
+            push(self.tangents, rows)
+            return
         undo = None if self.refusal is None else self.refusal(outer, rows)
         token = RECORDING.set(sink_of(outer))
         try:
@@ -136,20 +142,6 @@ class Tangents:
         RECORDING.reset(token)
 
 
-class MixedTangents(Tangents):
-    """The sink once some tangent is a Value: every op takes the general path, which
-    reads a Value tangent as its float where nothing outer records."""
-
-    __slots__ = ()
-
-    def extend(self, rows: Rows, /) -> None:
-        outer = before(self)
-        if outer:
-            self._recorded(rows, outer)
-        else:
-            push(self.tangents, rows)
-
-
 class ClosedTangents(Tangents):
     """The sink of an accumulator that has left its block: it ignores what is still sent."""
 
@@ -159,23 +151,14 @@ class ClosedTangents(Tangents):
         pass
 
 
-def _push_floats(tangents: dict[int, Tangent], rows: Rows) -> None:
-    """The hot path's arithmetic, for a sink that shares the context (all tangents floats)."""
-    try:
-        row: Row = rows  # type: ignore[assignment]
-        out, _, a, _, da, b, _, db, _ = row
-    except ValueError:
-        push(tangents, rows)
-        return
-    ta = tangents.get(a)  # type: ignore[arg-type]
-    tb = tangents.get(b)  # type: ignore[arg-type]
-    if ta is None:
-        if tb is not None:
-            tangents[out] = db * tb  # type: ignore[operator]
-    elif tb is None:
-        tangents[out] = da * ta  # type: ignore[operator]
-    else:
-        tangents[out] = da * ta + db * tb  # type: ignore[operator]
+def opened(
+    tangents: dict[int, Tangent], refusal: Refusal | None = None, *, nested: bool
+) -> Tangents:
+    """The sink for an accumulator being entered with ``tangents``; ``nested``: some tape
+    or accumulator is recording already (it will come before this one)."""
+    if nested or any(type(t) is not float for t in tangents.values()):
+        return NestedTangents(tangents, refusal)
+    return Tangents(tangents, refusal)
 
 
 def push(tangents: dict[int, Tangent], rows: Rows) -> None:
