@@ -37,6 +37,11 @@ __all__ = [
     "abs",
     "cos",
     "exp",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
     "log",
     "op",
     "ops",
@@ -51,6 +56,8 @@ __all__ = [
     "tan",
     "tanh",
     "to_dot",
+    "value_and_grad",
+    "vjp",
 ]
 
 __version__ = "0.1.0"
@@ -88,14 +95,22 @@ from .core.values.value import Value
 
 if TYPE_CHECKING:
     from .core.tapes.describer import Describer
+    from .functions import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
     from .inspection.dot import render_dot, to_dot
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
 
-# The registry and inspection are loaded the first time one of their names is used, not
-# by `import microtape`: a script that only records and differentiates does not pay for
-# them.
+# The registry, inspection and the function transforms are loaded the first time one of
+# their names is used, not by `import microtape`: a script that only records and
+# differentiates does not pay for them.
 _LAZY = {
+    "grad": "microtape.functions",
+    "hessian": "microtape.functions",
+    "hvp": "microtape.functions",
+    "jacobian": "microtape.functions",
+    "jvp": "microtape.functions",
+    "value_and_grad": "microtape.functions",
+    "vjp": "microtape.functions",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",
     "PluginOp": "microtape.registry.plugins",
