@@ -1,8 +1,12 @@
-"""Random expression trees from the op table: gradient and Hessian agree with sympy.
+"""Random expression trees from the op table: derivatives agree with sympy.
 
 Hypothesis builds trees of depth up to 6 over 1 to 4 variables from every built-in op
-(dunders included), draws a point, and compares the first-order gradient (one tape)
-and the Hessian (two nested tapes) with sympy's derivatives at 40 digits.
+(dunders included), draws a point, and compares with sympy's derivatives at 40 digits:
+the first-order gradient (one tape) and the Hessian (two nested tapes); and, with the
+two example plugins' ops in the trees too, forward mode: the directional derivative
+(an accumulator), the Hessian-vector product (an accumulator around a tape), the
+Hessian column by column (a tape around an accumulator), and the second directional
+derivative (an accumulator around an accumulator).
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from dataclasses import dataclass
 from typing import Union
 
 import sympy
-from hypothesis import assume, given, reject, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
 import microtape as mt
-from microtape import GradientTape, Value
+from microtape import ForwardAccumulator, GradientTape, Value
 
 UNARY = ["neg", "abs", "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt"]
 BINARY = ["add", "sub", "mul", "div", "pow"]
@@ -42,16 +46,18 @@ class Node:
 Tree = Union[Var, Const, Node]
 
 
-def trees(n_vars: int) -> st.SearchStrategy[Tree]:
+def trees(
+    n_vars: int, unary: Sequence[str] = UNARY, binary: Sequence[str] = BINARY
+) -> st.SearchStrategy[Tree]:
     leaves: st.SearchStrategy[Tree] = st.one_of(
         st.builds(Var, st.integers(0, n_vars - 1)),
         st.builds(Const, st.sampled_from([0.5, 2.0, -1.5, 3.0])),
     )
 
     def extend(inner: st.SearchStrategy[Tree]) -> st.SearchStrategy[Tree]:
-        unary = st.builds(lambda op, c: Node(op, (c,)), st.sampled_from(UNARY), inner)
-        binary = st.builds(lambda op, a, b: Node(op, (a, b)), st.sampled_from(BINARY), inner, inner)
-        return st.one_of(unary, binary)
+        one = st.builds(lambda op, c: Node(op, (c,)), st.sampled_from(unary), inner)
+        two = st.builds(lambda op, a, b: Node(op, (a, b)), st.sampled_from(binary), inner, inner)
+        return st.one_of(one, two)
 
     return st.recursive(leaves, extend, max_leaves=12).filter(lambda t: _depth(t) <= 6)
 
@@ -101,6 +107,8 @@ class _Evaluator:
         args = [self(c) for c in tree.children]
         if tree.op in KINKS and float(args[0]) == 0.0:
             self.at_a_kink = True
+        if tree.op == "maximum" and float(args[0]) == float(args[1]):
+            self.at_a_kink = True  # a tie: the documented subgradient, not a derivative
         any_value = any(isinstance(a, Value) for a in args)
         if self.use_dunders and tree.op in DUNDER and any_value:  # floats alone: Python's own
             out = DUNDER[tree.op](*args)
@@ -206,3 +214,87 @@ def test_random_expression_gradient_and_hessian_agree_with_sympy(
                 h.data,
                 expected2,
             )
+
+
+# ---- forward mode, with the example plugins' ops in the trees too ------------------------------
+
+PLUGIN_UNARY = ["sinh", "cosh", "asinh", "acosh", "atanh", "erf", "softplus", "normal_cdf", "gelu"]
+PLUGIN_BINARY = ["hypot", "logaddexp", "maximum"]
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.filter_too_much])
+@given(data=st.data(), n_vars=st.integers(1, 4))
+def test_random_expression_forward_mode_agrees_with_sympy(data: st.DataObject, n_vars: int) -> None:
+    tree = data.draw(
+        trees(n_vars, [*UNARY, *PLUGIN_UNARY], [*BINARY, *PLUGIN_BINARY]), label="tree"
+    )
+    assume(_uses_a_variable(tree))
+    coordinate = st.floats(-3, 3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)
+    point = data.draw(st.lists(coordinate, min_size=n_vars, max_size=n_vars), label="point")
+    direction = data.draw(
+        st.lists(st.floats(-2, 2, allow_nan=False), min_size=n_vars, max_size=n_vars),
+        label="direction",
+    )
+    use_dunders = data.draw(st.booleans(), label="dunders")
+
+    def evaluate(values: Sequence[Value]) -> tuple[Value, _Evaluator]:
+        run = _Evaluator(values)
+        run.use_dunders = use_dunders
+        out = run(tree)
+        assume(isinstance(out, Value))  # a tree of constants alone: no derivative
+        assert isinstance(out, Value)
+        return out, run
+
+    try:
+        values = [Value(p) for p in point]
+        with ForwardAccumulator(values, direction) as acc:  # the directional derivative
+            out, run = evaluate(values)
+        jvp = acc.jvp(out, "zero").data
+        values = [Value(p) for p in point]
+        with ForwardAccumulator(values, direction) as acc:  # forward over reverse: H v
+            with GradientTape() as tape:
+                again, _ = evaluate(values)
+            grads = tape.gradient(again, values, unconnected_gradients="zero")
+        hvp = [t.data for t in acc.jvp(grads, "zero")]
+        columns = []  # reverse over forward: H e_j, the Hessian column by column
+        for j in range(n_vars):
+            values = [Value(p) for p in point]
+            with GradientTape() as tape:
+                with ForwardAccumulator(values[j], 1.0) as acc:
+                    y, _ = evaluate(values)
+                t = acc.jvp(y, "zero")
+            column = tape.gradient(t, values, unconnected_gradients="zero")
+            columns.append([g.data for g in column])
+        values = [Value(p) for p in point]
+        with ForwardAccumulator(values, direction) as outer:  # forward over forward: v'Hv
+            with ForwardAccumulator(values, direction) as inner:
+                y, _ = evaluate(values)
+        curvature = outer.jvp(inner.jvp(y, "zero"), "zero").data
+    except mt.DomainError:
+        reject()  # a log of a negative, say: the op oracle covers domains per op
+    assume(not run.at_a_kink)
+    assume(run.scale < 1e6 and math.isfinite(jvp) and all(map(math.isfinite, hvp)))
+
+    symbols = [sympy.Symbol(f"x{i}", real=True) for i in range(n_vars)]
+    expr = _sympy(tree, symbols)
+    subs = {s: sympy.Rational(p) for s, p in zip(symbols, point, strict=True)}
+    found = [_expected(sympy.diff(expr, s), subs) for s in symbols]
+    firsts = [d for d in found if d is not None]
+    assume(len(firsts) == n_vars)
+    expected_jvp = sum(d * v for d, v in zip(firsts, direction, strict=True))
+    scale = run.scale * (1.0 + max(map(abs, direction)))
+    assert _close(jvp, expected_jvp, scale), ("jvp", tree, point, direction, jvp, expected_jvp)
+    seconds = [_expected(sympy.diff(expr, s, t), subs) for s in symbols for t in symbols]
+    known = [h for h in seconds if h is not None]
+    if len(known) < n_vars * n_vars:
+        return  # at a kink of a derivative: no second derivative to compare
+    hessian = [known[i * n_vars : (i + 1) * n_vars] for i in range(n_vars)]
+    for i in range(n_vars):
+        expected_hvp = sum(h * v for h, v in zip(hessian[i], direction, strict=True))
+        assert _close(hvp[i], expected_hvp, scale), ("hvp", i, tree, point, hvp, expected_hvp)
+        for j in range(n_vars):
+            assert _close(columns[j][i], hessian[i][j], run.scale), ("hessian", i, j, tree, point)
+    expected_curvature = sum(
+        hessian[i][j] * direction[i] * direction[j] for i in range(n_vars) for j in range(n_vars)
+    )
+    assert _close(curvature, expected_curvature, scale * scale), ("v'Hv", tree, point, direction)
