@@ -14,7 +14,7 @@ their tangents, nest by nest.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, Literal, TypeAlias, TypeVar, Union
+from typing import Final, Literal, NoReturn, TypeAlias, TypeVar, Union
 
 from ..errors import ArgumentTypeError, ShapeError
 from ..transforms.reverse import Gradient
@@ -219,6 +219,15 @@ def _like(container: object, children: list[object]) -> object:
     return cls(children)
 
 
+def _refuse_primals(primals: object, what: str) -> NoReturn:
+    """Raise the error :func:`flatten` gives for ``primals``, for the accumulator."""
+    try:
+        flatten(primals, "primals")
+    except ArgumentTypeError as error:
+        raise ArgumentTypeError(f"{what}: {error}; a primal is a Value to differentiate") from None
+    raise AssertionError("flatten accepted what pairs refused")  # pragma: no cover
+
+
 def pairs(primals: object, tangents: object, what: str) -> list[tuple[str, Value, Value | float]]:
     """Each primal with its tangent and its path (``primals['w'][1]``), in order.
 
@@ -232,25 +241,32 @@ def pairs(primals: object, tangents: object, what: str) -> list[tuple[str, Value
         ShapeError: naming the path where the two nestings differ, or a Value listed
             twice as a primal.
     """
-    try:
-        flatten(primals, "primals")  # every leaf a Value, no container inside itself
-    except ArgumentTypeError as error:
-        raise ArgumentTypeError(f"{what}: {error}; a primal is a Value to differentiate") from None
     found: list[tuple[str, Value, Value | float]] = []
-    stack: list[tuple[object, object, str]] = [(primals, tangents, "")]
+    open_ids: set[int] = set()  # containers being expanded: meeting one again is a cycle
+    stack: list[tuple[object, object, str, bool]] = [(primals, tangents, "", False)]
     while stack:
-        primal, tangent, at = stack.pop()
+        primal, tangent, at, done = stack.pop()
+        if done:  # every entry of this container has been paired
+            open_ids.discard(id(primal))
+            continue
         if type(primal) is Value:
-            if isinstance(tangent, (Mapping, list, tuple)):
+            # The usual leaf first, without the container checks (Mapping is an ABC).
+            if type(tangent) is float or type(tangent) is Value:
+                given: Value | float = tangent  # checked just above
+            elif isinstance(tangent, (Mapping, list, tuple)):
                 raise ShapeError(
                     f"{what}: tangents{at} is a {type(tangent).__name__} but primals{at} is "
                     f"one Value ({primal!r}); give one number (or Value) per primal"
                 )
-            given: Value | float = (
-                tangent if type(tangent) is Value else as_number(what, f"tangents{at}", tangent)
-            )
+            else:
+                given = as_number(what, f"tangents{at}", tangent)
             found.append((f"primals{at}", primal, given))
-        elif isinstance(primal, Mapping):
+            continue
+        if not isinstance(primal, (Mapping, list, tuple)) or id(primal) in open_ids:
+            _refuse_primals(primals, what)  # not a Value, or a container inside itself
+        open_ids.add(id(primal))
+        stack.append((primal, None, at, True))
+        if isinstance(primal, Mapping):
             if not isinstance(tangent, Mapping):
                 raise ShapeError(
                     f"{what}: primals{at} is a {type(primal).__name__} but tangents{at} is "
@@ -274,9 +290,8 @@ def pairs(primals: object, tangents: object, what: str) -> list[tuple[str, Value
                     )
                 )
             for key in reversed(list(primal.keys())):
-                stack.append((primal[key], tangent[key], f"{at}[{key!r}]"))
+                stack.append((primal[key], tangent[key], f"{at}[{key!r}]", False))
         else:
-            assert isinstance(primal, (list, tuple))  # flatten() let nothing else through
             if not isinstance(tangent, (list, tuple)):
                 raise ShapeError(
                     f"{what}: primals{at} is a {type(primal).__name__} of {len(primal)} but "
@@ -290,7 +305,7 @@ def pairs(primals: object, tangents: object, what: str) -> list[tuple[str, Value
                     f"{len(tangent)}; give one tangent per primal"
                 )
             for i in range(len(primal) - 1, -1, -1):
-                stack.append((primal[i], tangent[i], f"{at}[{i}]"))
+                stack.append((primal[i], tangent[i], f"{at}[{i}]", False))
     first: dict[Value, str] = {}
     for path, primal, _ in found:
         seen = first.setdefault(primal, path)
