@@ -617,6 +617,34 @@ def test_a_chain_of_three_hundred_thousand_ops_needs_no_recursion() -> None:
     assert value(acc.jvp(y)) == pytest.approx(value(tape.gradient(c, a)), rel=1e-12)
 
 
+def test_nested_modes_on_a_chain_deeper_than_the_recursion_limit() -> None:
+    a, b = Value(0.999), Value(0.001)
+    depth = 3 * sys.getrecursionlimit()
+
+    def chain() -> Value:
+        y = Value(0.5)
+        for _ in range(depth):
+            y = mt.tanh(y * a + b)
+        return y
+
+    with GradientTape() as tape:  # reverse over forward: tangents on Values
+        with ForwardAccumulator(a, 1.0) as acc:
+            y = chain()
+        t = acc.jvp(y)
+    reverse_over_forward = value(tape.gradient(t, a))
+    with ForwardAccumulator(a, 1.0) as outer:  # forward over forward
+        with ForwardAccumulator(a, 1.0) as inner:
+            y = chain()
+    forward_over_forward = value(outer.jvp(inner.jvp(y)))
+    with ForwardAccumulator(a, 1.0) as acc:  # forward over reverse: the tangent sweep
+        with GradientTape() as tape:
+            y = chain()
+        g = tape.gradient(y, a)
+    forward_over_reverse = value(acc.jvp(g))
+    assert reverse_over_forward == pytest.approx(forward_over_forward, rel=1e-12)
+    assert forward_over_reverse == pytest.approx(forward_over_forward, rel=1e-12)
+
+
 def test_the_accumulator_holds_floats_not_the_intermediate_values() -> None:
     x = Value(0.5)
     refs: list[weakref.ref[Value]] = []
