@@ -12,7 +12,8 @@ say why, at each step where the mistake shows:
    explanation;
 4. the optimizer refuses a None gradient and names the variable;
 5. a subtler variant: the loss inside the tape, the forward pass before it;
-6. the fix: everything the loss depends on computed inside the block.
+6. the fix: everything the loss depends on computed inside the block;
+7. and a tape never used in a ``with`` block at all is an error, as in TensorFlow.
 
 Run it:  python examples/no_tape.py
 """
@@ -45,6 +46,7 @@ class Result:
     optimizer_error: str
     forward_outside_explanation: str
     gradients_with_tape: list[mt.Value | None]
+    never_entered: str
 
 
 def show(text: str) -> None:
@@ -58,10 +60,11 @@ def main() -> Result:
     weight, bias = model.trainable_variables
     optimizer = optim.SGD(learning_rate=0.1)
 
-    print("1. A tape is created, but the loss is computed outside its `with` block:")
-    tape = mt.GradientTape()
+    print("1. The loss is computed outside the tape's `with` block (here, before it):")
     y_pred = [model([x])[0] for x in X]
     loss = losses.mean_squared_error(Y, y_pred)
+    with mt.GradientTape() as tape:
+        pass  # the computation already happened: there is nothing left to record
     print(f"   loss = {loss}   (a number like any other: the Value has no history)")
     print("   tape.explain(loss, weight) says:")
     explanation = tape.explain(loss, weight)
@@ -104,7 +107,17 @@ def main() -> Result:
     show(tape.explain(loss, bias))
     fixed = tape.gradient(loss, model.trainable_variables)
     print(f"   tape.gradient(loss, model.trainable_variables) = {fixed}")
-    return Result(gradients, explanation, raised, optimizer_error, forward_outside, fixed)
+
+    print("\n7. A tape never used in a `with` block is an error, not a None:")
+    try:
+        mt.GradientTape().gradient(loss, weight)
+        raise AssertionError("expected TapeError")
+    except mt.TapeError as error:
+        never_entered = str(error)
+        show(f"TapeError: {never_entered}")
+    return Result(
+        gradients, explanation, raised, optimizer_error, forward_outside, fixed, never_entered
+    )
 
 
 if __name__ == "__main__":

@@ -15,11 +15,13 @@ __all__ = [
     "AccumulatorView",
     "ArgumentTypeError",
     "DomainError",
+    "DotText",
     "ForwardAccumulator",
     "GradientTape",
     "GraphvizError",
     "Interval",
     "MicrotapeError",
+    "MicrotapeWarning",
     "MissingGradientError",
     "Op",
     "OpConflictError",
@@ -34,6 +36,7 @@ __all__ = [
     "UnconnectedGradientError",
     "UnknownOpError",
     "Value",
+    "ValueAsNumberWarning",
     "abs",
     "cos",
     "exp",
@@ -43,6 +46,7 @@ __all__ = [
     "jacobian",
     "jvp",
     "log",
+    "number",
     "op",
     "ops",
     "plugin_ops",
@@ -72,6 +76,7 @@ from .core.errors import (
     DomainError,
     GraphvizError,
     MicrotapeError,
+    MicrotapeWarning,
     MissingGradientError,
     OpConflictError,
     OpDefinitionError,
@@ -80,6 +85,7 @@ from .core.errors import (
     TapeError,
     UnconnectedGradientError,
     UnknownOpError,
+    ValueAsNumberWarning,
 )
 from .core.tapes.accumulator import AccumulatorView, ForwardAccumulator
 from .core.tapes.describer import describe_with as _describe_with
@@ -91,12 +97,17 @@ from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, 
 from .core.values.builtins import pow_ as pow
 from .core.values.interval import Interval
 from .core.values.op import Op
-from .core.values.value import Value
+from .core.values.value import Value, number
 
 if TYPE_CHECKING:
+    from . import datasets as datasets
+    from . import losses as losses
+    from . import nn as nn
+    from . import optim as optim
+    from . import testing as testing
     from .core.tapes.describer import Describer
     from .functions import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
-    from .inspection.dot import render_dot, to_dot
+    from .inspection.dot import DotText, render_dot, to_dot
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
 
@@ -104,6 +115,7 @@ if TYPE_CHECKING:
 # their names is used, not by `import microtape`: a script that only records and
 # differentiates does not pay for them.
 _LAZY = {
+    "DotText": "microtape.inspection.dot",
     "grad": "microtape.functions",
     "hessian": "microtape.functions",
     "hvp": "microtape.functions",
@@ -120,23 +132,37 @@ _LAZY = {
     "register": "microtape.registry.table",
 }
 
+# The teaching layer and the testing helpers, reachable as `mt.nn.Dense(...)` after a plain
+# `import microtape`, each loaded when first used: `mt.testing` imports sympy and hypothesis.
+_SUBMODULES = {
+    "datasets": "microtape.datasets",
+    "losses": "microtape.losses",
+    "nn": "microtape.nn",
+    "optim": "microtape.optim",
+    "testing": "microtape.testing",
+}
+
 
 def __getattr__(name: str) -> object:
+    import importlib
+
+    submodule = _SUBMODULES.get(name)
+    if submodule is not None:
+        return importlib.import_module(submodule)  # the import sets it on the package
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'microtape' has no attribute {name!r}")
-    import importlib
-
     found = getattr(importlib.import_module(module), name)
     globals()[name] = found
     return found
 
 
 def __dir__() -> list[str]:
-    """The public names, the submodules imported so far, and the module's dunders."""
+    """The public names, the lazily loaded submodules, those imported so far, and dunders."""
     own = {name for name in globals() if name.startswith("__")}
     modules = {name for name, v in globals().items() if isinstance(v, _ModuleType)}
-    return sorted({*__all__, *own, *(m for m in modules if not m.startswith("_"))})
+    public = (m for m in modules if not m.startswith("_"))
+    return sorted({*__all__, *_SUBMODULES, *own, *public})
 
 
 def _describer() -> Describer:

@@ -18,6 +18,9 @@ loss                       per sample                                       targ
 
 For ``binary_crossentropy``, ``q`` is the predicted probability of class 1: the
 prediction itself by default, or ``sigmoid(p)`` with ``from_logits=True``.
+
+Like ``microtape.nn``, this module uses only public names, imported from the modules
+that define them so that ``mt.losses`` can load lazily without an import cycle.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final
 
-import microtape as mt
-from microtape import Value
-from microtape.nn import ShapeError
+from .core.errors import ArgumentTypeError, DomainError, ShapeError
+from .core.values.builtins import abs_, exp, log, relu
+from .core.values.value import Value, number
 
 __all__ = [
     "EPSILON",
@@ -49,7 +52,7 @@ def _pairs(
     for name, given in (("y_true", y_true), ("y_pred", y_pred)):
         seq: object = given
         if isinstance(seq, Value) or not isinstance(seq, (list, tuple)):
-            raise mt.ArgumentTypeError(
+            raise ArgumentTypeError(
                 f"{loss}: {name} must be a list of numbers or Values (one per sample), "
                 f"got {type(seq).__name__} {seq!r}"
             )
@@ -83,7 +86,7 @@ def _number(loss: str, t: Number) -> float:
     if type(t) is Value:
         return t.data
     if isinstance(t, bool) or not isinstance(t, (int, float)):
-        raise mt.ArgumentTypeError(
+        raise ArgumentTypeError(
             f"{loss}: each target must be a number or a Value, got {type(t).__name__} {t!r}"
         )
     return float(t)
@@ -118,7 +121,7 @@ def mean_absolute_error(y_true: Sequence[Number], y_pred: Sequence[Number]) -> V
         >>> losses.mean_absolute_error([2.0, 4.0], [1.0, 7.0])
         Value(2.0)
     """
-    return _mean("mean_absolute_error", y_true, y_pred, lambda t, p: mt.abs(p - t))
+    return _mean("mean_absolute_error", y_true, y_pred, lambda t, p: abs_(p - t))
 
 
 def hinge(y_true: Sequence[Number], y_pred: Sequence[Number]) -> Value:
@@ -139,9 +142,9 @@ def hinge(y_true: Sequence[Number], y_pred: Sequence[Number]) -> Value:
 
     def term(t: float, p: Number) -> Number:
         if t not in (-1.0, 0.0, 1.0):
-            raise mt.DomainError(f"hinge: targets must be -1 or 1 (or 0 for -1), got {t!r}")
+            raise DomainError(f"hinge: targets must be -1 or 1 (or 0 for -1), got {t!r}")
         sign = 1.0 if t == 1.0 else -1.0
-        return mt.relu(1.0 - sign * p)
+        return relu(1.0 - sign * p)
 
     return _mean("hinge", y_true, y_pred, term)
 
@@ -175,13 +178,13 @@ def binary_crossentropy(
         True
     """
     if not isinstance(from_logits, bool):
-        raise mt.ArgumentTypeError(
+        raise ArgumentTypeError(
             f"binary_crossentropy: from_logits must be a bool, got {from_logits!r}"
         )
 
     def target(t: float) -> float:
         if not 0.0 <= t <= 1.0:
-            raise mt.DomainError(
+            raise DomainError(
                 f"binary_crossentropy: targets are probabilities of class 1, in [0, 1]; got {t!r}"
             )
         return t
@@ -193,23 +196,23 @@ def binary_crossentropy(
         # the gradient is right at z == 0 too (unlike the max(z, 0) + log(1 + e^-|z|)
         # form, whose two kinks at 0 each take derivative 0 by convention).
         if z > 0.0:
-            softplus = z + mt.log(1.0 + mt.exp(-z))
+            softplus = z + log(1.0 + exp(-z))
         else:
-            softplus = mt.log(1.0 + mt.exp(z))
+            softplus = log(1.0 + exp(z))
         return softplus - t * z
 
     def from_probability(t: float, q: Number) -> Number:
         t = target(t)
         if not 0.0 <= q <= 1.0:
-            raise mt.DomainError(
-                f"binary_crossentropy: prediction {float(q)!r} is not a probability in "
+            raise DomainError(
+                f"binary_crossentropy: prediction {number(q)!r} is not a probability in "
                 "[0, 1]; pass from_logits=True if the model outputs logits"
             )
         if q < EPSILON or q > 1.0 - EPSILON:
             # Clip as tf.clip_by_value does: the constant keeps a zero-gradient link
             # to q, so the prediction stays connected to the loss.
-            q = q * 0.0 + min(max(float(q), EPSILON), 1.0 - EPSILON)
-        return -(t * mt.log(q) + (1.0 - t) * mt.log(1.0 - q))
+            q = q * 0.0 + min(max(number(q), EPSILON), 1.0 - EPSILON)
+        return -(t * log(q) + (1.0 - t) * log(1.0 - q))
 
     term = from_logit if from_logits else from_probability
     return _mean("binary_crossentropy", y_true, y_pred, term)

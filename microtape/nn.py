@@ -1,8 +1,8 @@
 """Models built from Values: ``Module``, ``Dense``, ``Sequential`` and ``MLP``.
 
-Everything here is written with microtape's public API only (``Value``, the ops,
-plain Python arithmetic), the way a student would write it: a layer is a list of
-weights and a loop of multiply-adds. There is no hidden graph and no ``.grad``
+Everything here uses only what a user can use (``Value``, the ops, looking an op up
+by name, the errors, plain Python arithmetic), the way a student would write it: a
+layer is a list of weights and a loop of multiply-adds. There is no hidden graph and no ``.grad``
 slot. A model's forward pass is recorded like any other arithmetic, and only if it
 runs inside ``with tape:``::
 
@@ -18,6 +18,11 @@ runs inside ``with tape:``::
 
 Parameters are ordinary Values; an optimizer changes them in place by assigning
 ``p.data``, so the model keeps the same Value objects for its whole life.
+
+Those public names are imported here from the modules that define them, not from
+``microtape`` itself: ``import microtape`` loads this module the first time ``mt.nn``
+is used, and a module the package loads must not import the package back
+(``tests/test_layout.py`` finds import cycles).
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeAlias, Union
 
-import microtape as mt
-from microtape import ShapeError, Value
+from .core.errors import ArgumentTypeError, DomainError, ShapeError
+from .core.values.builtins import tanh
+from .core.values.value import Value
+from .registry.table import op as op_named
 
 __all__ = ["MLP", "Activation", "Dense", "Module", "Sequential", "ShapeError"]
 
@@ -107,40 +114,68 @@ def _activation(activation: Activation) -> Callable[[Value], Value] | None:
     if activation is None:
         return None
     if isinstance(activation, str):
-        op = mt.op(activation)  # UnknownOpError suggests close names
+        op = op_named(activation)  # UnknownOpError suggests close names
         if op.arity != 1:
-            raise mt.ArgumentTypeError(
+            raise ArgumentTypeError(
                 f"Dense: activation {activation!r} takes {op.arity} arguments; an activation "
                 "takes one"
             )
         return op
     if not callable(activation):
-        raise mt.ArgumentTypeError(
+        raise ArgumentTypeError(
             "Dense: activation must be None, an op such as mt.relu, its name, or a function "
             f"from Value to Value; got {type(activation).__name__} {activation!r}"
         )
     return activation
 
 
+def _sample(owner: str, inputs: object) -> Sequence[Value | float]:
+    """``inputs`` checked to be one sample: a flat list (or tuple) of numbers or Values.
+
+    A model called on a bare number (``model(1.0)``) or on a batch (``model([[1.0, 2.0]])``)
+    would otherwise fail deep inside with ``object of type 'float' has no len()``; this
+    names the mistake and the fix.
+    """
+    if type(inputs) is Value or isinstance(inputs, (int, float)):
+        what = "a single Value" if type(inputs) is Value else "a single number"
+        raise ArgumentTypeError(
+            f"{owner}: got {what}, {inputs!r}; a model takes one sample as a list of numbers "
+            f"or Values, even when it has one input: write model([{inputs!r}])"
+        )
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise ArgumentTypeError(
+            f"{owner}: inputs must be one sample, a list of numbers or Values such as "
+            f"[0.5, -1.0]; got {type(inputs).__name__} {inputs!r}"
+        )
+    for i, x in enumerate(inputs):
+        if isinstance(x, (list, tuple)):
+            raise ArgumentTypeError(
+                f"{owner}: input {i} is a {type(x).__name__}; a model takes one sample at a "
+                "time, a flat list of numbers or Values. For a batch, call it once per "
+                "sample: [model(x) for x in batch]"
+            )
+    return inputs
+
+
 def _positive_int(owner: str, name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
-        raise mt.ArgumentTypeError(f"{owner}: {name} must be an int, got {type(n).__name__} {n!r}")
+        raise ArgumentTypeError(f"{owner}: {name} must be an int, got {type(n).__name__} {n!r}")
     if n < 1:
-        raise mt.DomainError(f"{owner}: {name} must be at least 1, got {n}")
+        raise DomainError(f"{owner}: {name} must be at least 1, got {n}")
     return n
 
 
 def _rng(owner: str, seed: int | None, rng: random.Random | None) -> random.Random:
     if rng is not None:
         if seed is not None:
-            raise mt.ArgumentTypeError(f"{owner}: give seed or rng, not both")
+            raise ArgumentTypeError(f"{owner}: give seed or rng, not both")
         if not isinstance(rng, random.Random):
-            raise mt.ArgumentTypeError(
+            raise ArgumentTypeError(
                 f"{owner}: rng must be a random.Random, got {type(rng).__name__}"
             )
         return rng
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise mt.ArgumentTypeError(f"{owner}: seed must be an int, got {seed!r}")
+        raise ArgumentTypeError(f"{owner}: seed must be an int, got {seed!r}")
     return random.Random(0 if seed is None else seed)
 
 
@@ -201,7 +236,9 @@ class Dense(Module):
 
         Raises:
             ShapeError: if ``inputs`` has another length.
+            ArgumentTypeError: if ``inputs`` is not one sample (a bare number, a batch).
         """
+        inputs = _sample("Dense", inputs)
         if len(inputs) != self.in_features:
             raise ShapeError(
                 f"Dense: expected {self.in_features} input(s), got {len(inputs)}; "
@@ -244,14 +281,18 @@ class Sequential(Module):
             raise ShapeError("Sequential: give at least one layer")
         for i, layer in enumerate(self.layers):
             if not callable(layer):
-                raise mt.ArgumentTypeError(
+                raise ArgumentTypeError(
                     f"Sequential: layer {i} must be a module or a function, "
                     f"got {type(layer).__name__} {layer!r}"
                 )
 
     def __call__(self, inputs: Sequence[Value | float]) -> list[Value]:
-        """Run ``inputs`` through every layer in turn."""
-        outputs = self.layers[0](inputs)
+        """Run ``inputs`` through every layer in turn.
+
+        Raises:
+            ArgumentTypeError: if ``inputs`` is not one sample (a bare number, a batch).
+        """
+        outputs = self.layers[0](_sample(type(self).__name__, inputs))
         for layer in self.layers[1:]:
             outputs = layer(outputs)
         return outputs
@@ -287,7 +328,7 @@ class MLP(Sequential):
         in_features: int,
         hidden: Sequence[int],
         out_features: int,
-        activation: Activation = mt.tanh,
+        activation: Activation = tanh,
         output_activation: Activation = None,
         *,
         seed: int | None = None,
@@ -295,7 +336,7 @@ class MLP(Sequential):
     ) -> None:
         given: object = hidden
         if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
-            raise mt.ArgumentTypeError(
+            raise ArgumentTypeError(
                 f"MLP: hidden must be a list of layer widths such as [16, 16], got {hidden!r}"
             )
         draw = _rng("MLP", seed, rng)  # one stream, so no two layers start alike

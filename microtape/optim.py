@@ -16,6 +16,9 @@ A ``None`` gradient means the loss does not depend on that variable through
 anything the tape recorded. Keras then says only "No gradients provided for any
 variable"; microtape raises :class:`MissingGradientError` naming the variable, and
 updates nothing.
+
+Like ``microtape.nn``, this module uses only public names, imported from the modules
+that define them so that ``mt.optim`` can load lazily without an import cycle.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import math
 from collections.abc import Iterable
 from typing import SupportsFloat
 
-import microtape as mt
-from microtape import MissingGradientError, Value
+from .core.errors import ArgumentTypeError, DomainError, MissingGradientError
+from .core.values.value import Value, number
 
 __all__ = ["SGD", "Adam", "MissingGradientError", "Optimizer"]
 
@@ -46,14 +49,32 @@ def _why_none(position: int, variable: Value) -> str:
     )
 
 
+def _pair(position: int, pair: object) -> tuple[object, object]:
+    """``pair`` as ``(gradient, variable)``, or an error naming the likely mistake."""
+    if type(pair) is Value or pair is None or isinstance(pair, (int, float)):
+        raise ArgumentTypeError(
+            f"apply_gradients: item {position} is {pair!r}, not a (gradient, variable) pair: "
+            "were the gradients passed alone? The optimizer needs to know which variable "
+            "each gradient moves; pair them: "
+            "optimizer.apply_gradients(zip(grads, model.trainable_variables))"
+        )
+    items = tuple(pair) if isinstance(pair, Iterable) else ()
+    if len(items) != 2:
+        raise ArgumentTypeError(
+            f"apply_gradients: item {position} must be a (gradient, variable) pair, got "
+            f"{type(pair).__name__} {pair!r}; pass zip(grads, model.trainable_variables)"
+        )
+    return items[0], items[1]
+
+
 def _rate(owner: str, name: str, x: object, *, low: float, high: float | None = None) -> float:
     """``x`` as a float in ``(low, high)`` or ``[low, high)`` (see the callers), else raise."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise mt.ArgumentTypeError(f"{owner}: {name} must be a number, got {x!r}")
+        raise ArgumentTypeError(f"{owner}: {name} must be a number, got {x!r}")
     value = float(x)
     if not math.isfinite(value) or value < low or (high is not None and value >= high):
         where = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
-        raise mt.DomainError(f"{owner}: {name} must be {where}, got {x!r}")
+        raise DomainError(f"{owner}: {name} must be {where}, got {x!r}")
     return value
 
 
@@ -80,10 +101,17 @@ class Optimizer:
             ArgumentTypeError: if a variable is not a Value or a gradient not a number.
         """
         checked: list[tuple[float, Value]] = []
+        given: object = pairs
+        if type(given) is Value or given is None or isinstance(given, (int, float)):
+            raise ArgumentTypeError(
+                f"apply_gradients: got {given!r}, a single gradient; it takes (gradient, "
+                "variable) pairs: optimizer.apply_gradients([(gradient, variable)]), or "
+                "zip(grads, model.trainable_variables) for many"
+            )
         for position, pair in enumerate(pairs):
-            gradient, variable = pair
+            gradient, variable = _pair(position, pair)
             if type(variable) is not Value:
-                raise mt.ArgumentTypeError(
+                raise ArgumentTypeError(
                     f"apply_gradients: variable {position} must be a Value (a model's "
                     f"trainable variable), got {type(variable).__name__} {variable!r}; "
                     "pairs are (gradient, variable), in that order"
@@ -91,11 +119,11 @@ class Optimizer:
             if gradient is None:
                 raise MissingGradientError(_why_none(position, variable))
             if isinstance(gradient, bool) or not hasattr(gradient, "__float__"):
-                raise mt.ArgumentTypeError(
+                raise ArgumentTypeError(
                     f"apply_gradients: the gradient of variable {position} must be a Value or a "
                     f"number, got {type(gradient).__name__} {gradient!r}"
                 )
-            checked.append((float(gradient), variable))
+            checked.append((number(gradient), variable))
         self.iterations += 1
         for gradient_, variable in checked:
             self._update(variable, gradient_)
@@ -181,7 +209,7 @@ class Adam(Optimizer):
         self.beta_2 = _rate("Adam", "beta_2", beta_2, low=0.0, high=1.0)
         self.epsilon = _rate("Adam", "epsilon", epsilon, low=0.0)
         if self.epsilon == 0.0:
-            raise mt.DomainError("Adam: epsilon must be > 0, got 0")
+            raise DomainError("Adam: epsilon must be > 0, got 0")
         # variable -> (updates so far, m, v)
         self._moments: dict[Value, tuple[int, float, float]] = {}
 

@@ -52,6 +52,10 @@ __all__ = ["check_op", "check_op_at", "check_plugin", "point_strategy"]
 DIGITS: Final = 40
 """Significant digits sympy evaluates the expected values with."""
 
+MAX_PRECISION: Final = 2000
+"""The most digits sympy may work with to settle a value that cancels (``1 - tanh(x)**2``
+at ``x = 1000`` is ``1e-868``: it takes about 900)."""
+
 
 @dataclass(frozen=True)
 class _Expected:
@@ -77,6 +81,9 @@ class _Oracle:
     def second(self, point: Sequence[float], i: int, j: int) -> _Expected:
         raise NotImplementedError
 
+    def third(self, point: Sequence[float], i: int, j: int, k: int) -> _Expected:
+        raise NotImplementedError
+
     def limits(self, expected: _Expected, point: Sequence[float]) -> list[float]:
         """Candidate values at a point where ``expected`` is indeterminate."""
         return []
@@ -89,18 +96,21 @@ class _SympyOracle(_Oracle):
         self.expr = sympy.sympify(op.sympy(*self.symbols))
         self.d1 = [sympy.diff(self.expr, s) for s in self.symbols]
         self.d2 = [[sympy.diff(d, s) for s in self.symbols] for d in self.d1]
+        self._d3: dict[tuple[int, int, int], object] = {}
 
     def _at(self, expr: object, point: Sequence[float]) -> _Expected:
         subs = {s: sympy.Rational(p) for s, p in zip(self.symbols, point, strict=True)}
         form = sympy.sympify(expr)
         try:
             try:
-                result = form.evalf(DIGITS, subs=subs, strict=True)
+                result = form.evalf(DIGITS, subs=subs, strict=True, maxn=MAX_PRECISION)
             except ArithmeticError:
                 # Some part cancels to exactly zero, which evalf cannot tell from a tiny
                 # number: without strict, 1/sqrt(x - 1) at x = 1 comes out as 1.5e99, not
                 # infinite. Substituting exactly settles it (zoo there, 0 for x**2 - 1).
-                result = form.subs(subs).evalf(DIGITS)
+                # What is left is smaller than MAX_PRECISION digits can tell from 0
+                # (1 - tanh(x)**2 at x = 1e300): chopped to 0, as a float rounds it.
+                result = form.subs(subs).evalf(DIGITS, chop=True, maxn=MAX_PRECISION)
         except (ArithmeticError, ValueError, TypeError):
             return _Expected(None, expr)
         return _Expected(_real_number(result), expr)
@@ -113,6 +123,12 @@ class _SympyOracle(_Oracle):
 
     def second(self, point: Sequence[float], i: int, j: int) -> _Expected:
         return self._at(self.d2[i][j], point)
+
+    def third(self, point: Sequence[float], i: int, j: int, k: int) -> _Expected:
+        key = (i, j, k)
+        if key not in self._d3:  # differentiated on first use: most checks stop at order 2
+            self._d3[key] = sympy.diff(self.d2[i][j], self.symbols[k])
+        return self._at(self._d3[key], point)
 
     def limits(self, expected: _Expected, point: Sequence[float]) -> list[float]:
         # sympy's formula can be indeterminate where the derivative exists: d/dy 0**y is
@@ -176,6 +192,9 @@ class _FiniteDifferenceOracle(_Oracle):
 
     def second(self, point: Sequence[float], i: int, j: int) -> _Expected:
         return self._central(lambda p: self._df(p, i), point, j)
+
+    def third(self, point: Sequence[float], i: int, j: int, k: int) -> _Expected:
+        return self._central(lambda p: self.second(p, i, j).number, point, k)
 
 
 def _real_number(result: object) -> float | None:
@@ -375,6 +394,9 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
                 f"d2/d{op.arg_names[i]}d{op.arg_names[j]}", point, oracle, second[i][j], h.data
             )
     _check_forward_second(ctx, oracle, point, second)
+    if order < 3 or not all(e.defined for row in second for e in row):
+        return
+    _check_third(ctx, oracle, point)
 
 
 def _check_forward_second(
@@ -420,6 +442,42 @@ def _check_forward_second(
                 return
             for how, actual in found:
                 ctx.compare(f"{name} ({how})", point, oracle, second[i][j], actual)
+
+
+def _check_third(ctx: _Context, oracle: _Oracle, point: list[float]) -> None:
+    """Third partials: three nested tapes, each gradient differentiated again."""
+    op = ctx.op
+    n = op.arity
+    third = [[[oracle.third(point, i, j, k) for k in range(n)] for j in range(n)] for i in range(n)]
+    values = [Value(p) for p in point]
+    try:
+        with GradientTape(persistent=True) as t3:
+            with GradientTape(persistent=True) as t2:
+                with GradientTape() as t1:
+                    out = op(*values)
+                firsts = t1.gradient(out, values, unconnected_gradients="zero")
+            seconds = [t2.gradient(g, values, unconnected_gradients="zero") for g in firsts]
+        thirds = [
+            [t3.gradient(h, values, unconnected_gradients="zero") for h in row] for row in seconds
+        ]
+    except DomainError:
+        if all(e.defined for plane in third for row in plane for e in row):
+            ctx.fail(
+                "third derivatives: raised DomainError where sympy gives finite values",
+                point,
+                [[[e.number for e in row] for row in plane] for plane in third],
+                "DomainError",
+            )
+        return
+    names = op.arg_names
+    for i in range(n):
+        for j in range(n):
+            for k in range(n):
+                d = thirds[i][j][k]
+                assert d is not None
+                ctx.compare(
+                    f"d3/d{names[i]}d{names[j]}d{names[k]}", point, oracle, third[i][j][k], d.data
+                )
 
 
 def point_strategy(
@@ -483,7 +541,7 @@ def check_op(
         op: the op to check.
         order: 0 checks values only, 1 adds first partials (reverse and forward
             mode), 2 (default) adds second partials through nested tapes and through
-            forward mode nested each way.
+            forward mode nested each way, 3 adds third partials through three tapes.
         max_examples: how many points hypothesis draws.
         rtol, atol: a result passes when ``|actual - expected| <= atol + rtol * |expected|``.
         bound: points are drawn with each coordinate in ``[-bound, bound]``.

@@ -232,7 +232,7 @@ BAD_GRADIENT_CALLS: list[tuple[str, BadCall, type[Exception], str]] = [
     ),
     (
         "jacobian-targets-value",
-        lambda t, y, x: t.jacobian(y, x),  # type: ignore[arg-type]
+        lambda t, y, x: t.jacobian(y, x),  # type: ignore[call-overload]
         TypeError,
         r"targets must be a list or tuple of Values",
     ),
@@ -250,7 +250,7 @@ BAD_GRADIENT_CALLS: list[tuple[str, BadCall, type[Exception], str]] = [
     ),
     (
         "jacobian-mode",
-        lambda t, y, x: t.jacobian([y], x, unconnected_gradients="zeros"),  # type: ignore[arg-type]
+        lambda t, y, x: t.jacobian([y], x, unconnected_gradients="zeros"),  # type: ignore[call-overload]
         ValueError,
         r"unconnected_gradients must be one of",
     ),

@@ -68,35 +68,65 @@ def test_in_a_terminal_progress_is_one_line_rewritten(monkeypatch: pytest.Monkey
     assert "\nepoch" not in out  # no line of its own: each update overwrites the last
 
 
-def test_the_dot_option_writes_one_samples_graph(
+def test_the_dot_option_writes_how_one_points_loss_depends_on_one_weight(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "sample.dot"
     assert main(["demo", *SMALL, "--dot", str(path)]) == 0
     dot = path.read_text()
     nodes = re.findall(r'^  (\w+) \[label="', dot, re.M)
-    assert dot.startswith("digraph microtape {") and "depends on" in dot
-    # 2 inputs (constants) -> 4 tanh units -> 1 logit, then the loss: the leaves are
-    # the 4 * 2 + 4 + 4 + 1 = 17 parameters, each with its gradient.
-    assert dot.count("(leaf)") == 17 and 'grad -"' not in dot  # every node has a gradient
+    assert dot.startswith("digraph microtape {") and re.search(r"how v\d+ depends on v\d+", dot)
+    # The weight (the one leaf, bold), its product with the last hidden unit, the logit,
+    # the loss ops: a path, not the point's whole graph (over 100 nodes for this model).
+    assert dot.count("(leaf)") == 1 and dot.count('style="filled,bold"') == 2  # and the loss
+    assert "grey: computed earlier" in dot  # the hidden unit and the sum so far
+    assert 8 <= len(nodes) <= 20 and 'grad -"' not in dot  # every node has a gradient
     assert f"({len(nodes)} nodes)" in capsys.readouterr().out
 
 
-def test_the_dot_option_renders_a_picture_when_asked(
+def _svg_size(svg: str) -> tuple[float, float]:
+    found = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    assert found is not None
+    return float(found.group(1)), float(found.group(2))
+
+
+def test_the_dot_option_renders_a_picture_small_enough_to_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if shutil.which("dot") is None and os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
         pytest.skip("Graphviz's dot is not installed (apt-get install graphviz); CI runs this")
     path = tmp_path / "sample.svg"
-    assert main(["demo", *SMALL, "--dot", str(path)]) == 0
-    assert path.read_text().startswith("<?xml")
+    # The demo's own model (2 -> 8 -> 8 -> 1): one point's whole graph drew 322 nodes on
+    # 5,300 x 2,800 pt. One weight's path is one strip of 14 boxes, about 1,300 to 1,400 pt
+    # wide (the labels' digits vary) and 274 pt high, legible at 100 % without zooming.
+    assert main(["demo", "--epochs", "2", "--samples", "20", "--dot", str(path)]) == 0
+    svg = path.read_text()
+    assert svg.startswith("<?xml")
+    width, height = _svg_size(svg)
+    assert width <= 1600 and height <= 400, (width, height)
 
 
-def test_the_dot_option_reports_a_file_it_cannot_write(
+def test_without_graphviz_a_picture_becomes_dot_text_and_says_so_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder without dot
+    assert main(["demo", *SMALL, "--dot", str(tmp_path / "graph.svg")]) == 0
+    out = capsys.readouterr().out
+    assert not (tmp_path / "graph.svg").exists()
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph microtape {")
+    note = out.index(f"the graph will be written as DOT text to {tmp_path / 'graph.dot'}")
+    assert note < out.index("epoch ")  # told before the training, not after
+    assert f"dot -Tsvg {tmp_path / 'graph.dot'} -o {tmp_path / 'graph.svg'}" in out
+    assert "apt-get install graphviz" in out
+
+
+def test_the_dot_option_reports_a_file_it_cannot_write_before_training(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["demo", *SMALL, "--dot", str(tmp_path / "missing" / "g.dot")]) == 1
-    assert "microtape demo: --dot" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "microtape demo: --dot" in captured.err and "no folder" in captured.err
+    assert "epoch" not in captured.out  # no training was wasted
 
 
 @pytest.mark.parametrize("bad", [["--epochs", "0"], ["--hidden", "8,x"], ["--hidden", "0"]])

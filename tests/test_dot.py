@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import pickle
 import re
 import shutil
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import microtape as mt
-from microtape.inspection.dot import _escape
+from microtape.inspection.dot import DotText, _escape
 
 NODE = re.compile(r'^  (\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', re.M)
 EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[(.*)\])?;$", re.M)
@@ -138,6 +139,81 @@ def test_a_tape_that_recorded_nothing_is_an_empty_graph() -> None:
     assert "0 records of a non-persistent tape" in dot
 
 
+def test_a_long_constant_is_shortened_as_values_are_and_a_short_one_kept() -> None:
+    x = mt.Value(1.0)
+    with mt.GradientTape() as tape:
+        x * 0.8731234567 + 0.1 - 2.0
+    assert [label for name, label in _nodes(mt.to_dot(tape)).items() if name[0] == "c"] == [
+        "0.873123",
+        "0.1",
+        "2.0",
+    ]
+
+
+# ---- the path from one source ---------------------------------------------------------------
+
+
+def _layer() -> tuple[mt.GradientTape, mt.Value, mt.Value, mt.Value, mt.Value]:
+    """loss = (tanh(w1 * 2 + w2 * 3) * v - 1)^2, recorded; returns tape, w1, w2, v, loss."""
+    w1, w2, v = mt.Value(0.5), mt.Value(-0.25), mt.Value(2.0)
+    with mt.GradientTape(persistent=True) as tape:
+        hidden = mt.tanh(w1 * 2.0 + w2 * 3.0)
+        loss = (hidden * v - 1.0) ** 2
+    tape.gradient(loss, [w1, w2, v])
+    return tape, w1, w2, v, loss
+
+
+def test_a_source_draws_only_the_records_on_its_paths_to_the_target() -> None:
+    tape, _, _, v, loss = _layer()
+    dot = mt.to_dot(loss, tape, source=v)
+    nodes = _nodes(dot)
+    # v2 = v; on the path: v7 = hidden * v, v8 = v7 - 1, v9 = v8 ** 2. Read but not drawn
+    # further back: the hidden unit v6 (grey). Not drawn at all: w1, w2, their products.
+    assert set(nodes) == {"v2", "v6", "v7", "v8", "v9", "c0", "c1"}
+    assert nodes["v6"].startswith("v6 = tanh |")  # named by the op that made it
+    styles = {name: attrs for name, _, attrs in NODE.findall(dot)}
+    assert 'style="filled,bold"' in styles["v2"] and "#dbeafe" in styles["v2"]  # the source
+    assert "#e5e7eb" in styles["v6"]  # grey: computed earlier, its history not drawn
+    assert "#fde68a" in styles["v9"]  # the target
+    assert "how v9 depends on v2: the 3 records" in dot and "grey: computed earlier" in dot
+    assert [(a, b) for a, b, _ in _edges(dot)] == [
+        ("v6", "v7"),
+        ("v2", "v7"),
+        ("v7", "v8"),
+        ("c0", "v8"),
+        ("v8", "v9"),
+        ("c1", "v9"),
+    ]
+
+
+def test_a_source_deep_in_the_graph_draws_every_path_through_the_middle() -> None:
+    tape, w1, _, _, loss = _layer()
+    nodes = _nodes(mt.to_dot(loss, tape, source=w1))
+    assert {"v0", "v3", "v5", "v6", "v7", "v8", "v9"} <= set(nodes)  # w1 -> ... -> loss
+    assert "v1" not in nodes  # w2 is not on w1's path; its product v4 is an input
+    assert nodes["v4"].startswith("v4 = mul |")
+
+
+def test_a_source_equal_to_the_target_is_drawn_alone() -> None:
+    tape, _, _, _, loss = _layer()
+    assert set(_nodes(mt.to_dot(loss, tape, source=loss))) == {"v9"}
+
+
+def test_a_source_the_target_does_not_depend_on_is_refused_with_the_way_to_ask_why() -> None:
+    w, unused = mt.Value(1.0), mt.Value(2.0)
+    with mt.GradientTape() as tape:
+        y = w * 3.0
+        unused * 2.0
+    with pytest.raises(mt.TapeError, match=r"v2 does not depend on .*v1.*tape\.explain"):
+        mt.to_dot(y, tape, source=unused)
+    with pytest.raises(mt.TapeError, match=r"was not used by any op recorded"):
+        mt.to_dot(y, tape, source=mt.Value(5.0))
+    with pytest.raises(mt.ArgumentTypeError, match="source must be a Value"):
+        mt.to_dot(y, tape, source=1.0)  # type: ignore[call-overload]
+    with pytest.raises(mt.ArgumentTypeError, match="no source for a whole tape"):
+        mt.to_dot(tape, source=w)  # type: ignore[call-overload]
+
+
 # ---- what to_dot refuses --------------------------------------------------------------------
 
 
@@ -174,6 +250,58 @@ def test_a_released_tape_has_nothing_to_draw() -> None:
     tape.release()
     with pytest.raises(mt.TapeError, match="released"):
         mt.to_dot(y, tape)
+
+
+# ---- the text is a str that a notebook shows as a picture -----------------------------------
+
+
+class _Printer:
+    def __init__(self) -> None:
+        self.printed: list[str] = []
+
+    def text(self, text: str) -> None:
+        self.printed.append(text)
+
+
+def test_the_dot_text_is_a_str_in_every_way_that_matters() -> None:
+    tape, _, y, _ = _recorded()
+    dot = mt.to_dot(y, tape)
+    assert isinstance(dot, str) and isinstance(dot, DotText)
+    plain = str(dot)
+    assert type(plain) is str and dot == plain and hash(dot) == hash(plain)
+    assert dot[:17] == "digraph microtape" and dot.splitlines()[-1] == "}"
+    assert repr(dot) == repr(plain)  # outside a notebook nothing changes
+    assert pickle.loads(pickle.dumps(dot)) == dot
+
+
+def test_the_plain_text_display_is_the_dot_text_itself() -> None:
+    tape, _, _, _ = _recorded()
+    dot = mt.to_dot(tape)
+    printer = _Printer()
+    dot._repr_pretty_(printer, cycle=False)
+    assert printer.printed == [str(dot)]
+
+
+def test_a_notebook_shows_the_rendered_svg(dot_program: str) -> None:
+    tape, x, y, _ = _recorded()
+    tape.gradient(y, x)
+    dot = mt.to_dot(tape)
+    svg = dot._repr_svg_()
+    assert svg is not None and svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    texts = {html.unescape(t) for t in re.findall(r">([^<]*)</text>", svg)}
+    assert {"v0 (leaf)", "v1 = sin", "×3"} <= texts
+    assert dot._repr_markdown_() is None  # a notebook prefers Markdown to SVG: give none
+
+
+def test_without_graphviz_a_notebook_shows_the_text_and_how_to_get_the_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a directory without dot
+    dot = mt.to_dot(_recorded()[0])
+    assert dot._repr_svg_() is None
+    markdown = dot._repr_markdown_()
+    assert markdown is not None and "apt-get install graphviz" in markdown
+    assert f"```dot\n{dot}```" in markdown
 
 
 # ---- rendering ------------------------------------------------------------------------------

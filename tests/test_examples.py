@@ -90,6 +90,7 @@ def test_no_tape_shows_none_then_the_explanations_then_the_fix(
     assert "the gradient of variable 0 (Value(" in result.optimizer_error
     assert "was not used by any op recorded on this tape" in result.forward_outside_explanation
     assert all(isinstance(g, mt.Value) for g in result.gradients_with_tape)
+    assert "never entered" in result.never_entered
     assert "= [None, None]" in out and "MissingGradientError" in out
 
 

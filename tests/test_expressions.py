@@ -105,16 +105,16 @@ class _Evaluator:
         if isinstance(tree, Const):
             return tree.value
         args = [self(c) for c in tree.children]
-        if tree.op in KINKS and float(args[0]) == 0.0:
+        if tree.op in KINKS and mt.number(args[0]) == 0.0:
             self.at_a_kink = True
-        if tree.op == "maximum" and float(args[0]) == float(args[1]):
+        if tree.op == "maximum" and mt.number(args[0]) == mt.number(args[1]):
             self.at_a_kink = True  # a tie: the documented subgradient, not a derivative
         any_value = any(isinstance(a, Value) for a in args)
         if self.use_dunders and tree.op in DUNDER and any_value:  # floats alone: Python's own
             out = DUNDER[tree.op](*args)
         else:
             out = mt.op(tree.op)(*args)
-        self.scale = max(self.scale, abs(float(out)))
+        self.scale = max(self.scale, abs(mt.number(out)))
         return out
 
 

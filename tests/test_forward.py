@@ -363,14 +363,20 @@ def test_forward_over_reverse_keeps_the_tapes_rules_on_unconnected_and_unwatched
     assert ghidden.data == 0.0 and acc.jvp(ghidden) is None  # not watched
 
 
-def test_a_gradient_that_does_not_move_has_no_tangent() -> None:
-    x = Value(0.5)
+def test_a_gradient_that_does_not_move_has_a_zero_tangent_as_a_held_gradient_does() -> None:
+    x, c = Value(0.5), Value(2.0)
     with ForwardAccumulator(x, 1.0) as acc:
-        with GradientTape() as tape:
+        with GradientTape(persistent=True) as tape:
             y = x * 3.0
+            z = c * 3.0  # does not depend on the primal
         g = tape.gradient(y, x)
-    assert value(g) == 3.0
-    assert acc.jvp(g) is None  # d(3)/dx: nothing connects it to x, as with a tape
+        h = tape.gradient(z, c)
+    assert value(g) == 3.0 and value(h) == 3.0
+    # d(3)/dx is 0, not None: a gradient stays connected to what its target depends on,
+    # as a gradient held at its target is on the sweep on Values. A target that does not
+    # move gives its gradients no tangent at all.
+    assert value(acc.jvp(g)) == 0.0
+    assert acc.jvp(h) is None
 
 
 def test_a_jacobian_under_an_accumulator_gives_each_rows_tangent() -> None:

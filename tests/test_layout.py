@@ -2,8 +2,9 @@
 one module that knows a record's layout, and private state read only where it lives.
 
 Imports are read from the source (``ast``), every one of them: at module level, inside
-functions (a lazy import still makes a dependency), but not those under
-``if TYPE_CHECKING:``, which never run.
+functions (a lazy import still makes a dependency), and a module named in a string (what
+``importlib.import_module`` loads, as ``microtape/__init__.py`` does for ``mt.nn`` and
+``mt.to_dot``), but not those under ``if TYPE_CHECKING:``, which never run.
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def imports(module: str) -> set[str]:
                 f"{source}.{alias.name}" if f"{source}.{alias.name}" in MODULES else source
                 for alias in node.names
             ]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            targets = [node.value]  # a module's full name: one importlib loads by name
         else:
             continue
         found.update(t for t in targets if t in MODULES and t != module)
@@ -110,6 +113,12 @@ def _cycle() -> list[str] | None:
 
 def test_the_package_has_no_import_cycle() -> None:
     assert _cycle() is None, " -> ".join(_cycle() or [])
+
+
+def test_modules_loaded_by_name_are_edges_too() -> None:
+    """``mt.nn`` is loaded by ``importlib`` from a table of names: still an import."""
+    assert {"microtape.nn", "microtape.testing", "microtape.inspection.dot"} <= GRAPH["microtape"]
+    assert "microtape.cli.demo" in GRAPH["microtape.cli"]
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

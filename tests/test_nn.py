@@ -172,6 +172,33 @@ def test_dense_refuses_an_input_of_the_wrong_length() -> None:
     assert issubclass(ShapeError, mt.MicrotapeError) and issubclass(ShapeError, ValueError)
 
 
+@pytest.mark.parametrize("model", [nn.Dense(1, 1), nn.MLP(1, [2], 1)], ids=["Dense", "MLP"])
+def test_a_model_called_on_a_bare_number_names_the_mistake_and_the_fix(
+    model: nn.Module,
+) -> None:
+    name = type(model).__name__
+    with pytest.raises(mt.ArgumentTypeError, match=rf"^{name}: got a single number, 1\.0;.*"):
+        model(1.0)  # type: ignore[arg-type]
+    with pytest.raises(mt.ArgumentTypeError, match=r"write model\(\[1\.0\]\)"):
+        model(1.0)  # type: ignore[arg-type]
+    with pytest.raises(mt.ArgumentTypeError, match=r"a single Value, Value\(2\.0\)"):
+        model(mt.Value(2.0))  # type: ignore[arg-type]
+    assert len(model([1.0])) == 1  # the fix works
+
+
+def test_a_model_called_on_a_batch_says_to_call_it_per_sample() -> None:
+    with pytest.raises(
+        mt.ArgumentTypeError, match=r"input 0 is a list.*\[model\(x\) for x in batch\]"
+    ):
+        nn.Dense(2, 1)([[1.0, 2.0]])  # type: ignore[list-item]
+
+
+def test_a_model_called_on_text_or_a_set_is_refused_as_not_a_sample() -> None:
+    for bad in ("12", {1.0}):
+        with pytest.raises(mt.ArgumentTypeError, match="inputs must be one sample"):
+            nn.Dense(2, 1)(bad)  # type: ignore[arg-type]
+
+
 def test_dense_repr_names_its_activation() -> None:
     assert repr(nn.Dense(2, 3)) == "Dense(2, 3)"
     assert repr(nn.Dense(2, 3, mt.relu)) == "Dense(2, 3, activation=relu)"

@@ -154,6 +154,33 @@ def test_pairs_in_the_wrong_order_are_refused() -> None:
         optim.SGD().apply_gradients([(w, 0.5)])  # type: ignore[list-item]
 
 
+def test_gradients_without_their_variables_name_the_missing_zip() -> None:
+    model = nn.Dense(1, 1)
+    with mt.GradientTape() as tape:
+        loss = model([2.0])[0] * 3.0
+    grads = tape.gradient(loss, model.trainable_variables)
+    before = [v.data for v in model.trainable_variables]
+    with pytest.raises(mt.ArgumentTypeError) as info:
+        optim.SGD().apply_gradients(grads)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert "item 0 is Value(6.0), not a (gradient, variable) pair" in message
+    assert "apply_gradients(zip(grads, model.trainable_variables))" in message
+    assert [v.data for v in model.trainable_variables] == before  # nothing moved
+
+
+def test_a_single_gradient_is_refused_with_the_pair_to_write() -> None:
+    with pytest.raises(
+        mt.ArgumentTypeError, match=r"a single gradient.*\[\(gradient, variable\)\]"
+    ):
+        optim.Adam().apply_gradients(mt.Value(1.0))  # type: ignore[arg-type]
+
+
+def test_an_item_that_is_not_a_pair_is_refused() -> None:
+    w = mt.Value(1.0)
+    with pytest.raises(mt.ArgumentTypeError, match=r"item 0 must be a \(gradient, variable\) pair"):
+        optim.SGD().apply_gradients(zip([w]))  # type: ignore[arg-type]
+
+
 def test_a_gradient_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(mt.ArgumentTypeError, match="gradient of variable 0 must be a Value"):
         optim.SGD().apply_gradients([("0.5", mt.Value(1.0))])  # type: ignore[list-item]

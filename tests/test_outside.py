@@ -109,6 +109,8 @@ REVEALED = {
     "mt.sin(1.0)": FLOAT,
     "mt.sin(x)": VALUE,
     'tape.gradient(y, {"a": a})': rf"(builtins\.)?dict\[(builtins\.)?str, {VALUE} \| None\]",
+    "tape.jacobian([y, y], a)": rf"(builtins\.)?list\[{VALUE} \| None\]",
+    "mt.nn.Dense(1, 1)": r"microtape\.nn\.Dense",
 }
 
 
@@ -270,3 +272,30 @@ def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
     assert {name.split("/")[0] for name in names} == {"microtape", info}
     assert all((ROOT / name).is_file() for name in names if name.startswith("microtape/"))
     assert "microtape = microtape.cli:main" in entry_points.splitlines()
+
+
+# ---- a plugin written from the README, in a folder of its own ------------------------------
+
+
+def _readme_block(after: str, fence: str) -> str:
+    """The first ``fence`` code block of the README after the line that starts with ``after``."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index(after)
+    body = text[text.index(f"```{fence}\n", start) + len(fence) + 4 :]
+    return body[: body.index("```\n")]
+
+
+def test_the_readme_plugin_passes_mypy_strict_in_its_own_folder(outside: Path) -> None:
+    _installed("microtape")
+    package = outside / "microtape-cbrt"
+    (package / "src" / "microtape_cbrt").mkdir(parents=True)
+    (package / "tests").mkdir()
+    (package / "pyproject.toml").write_text(_readme_block("`pyproject.toml`: the entry", "toml"))
+    source = _readme_block("`src/microtape_cbrt/__init__.py`", "py")
+    (package / "src" / "microtape_cbrt" / "__init__.py").write_text(source)
+    (package / "src" / "microtape_cbrt" / "py.typed").write_text("")
+    (package / "tests" / "test_cbrt.py").write_text(_readme_block("`tests/test_cbrt.py`", "py"))
+    (package / "mypy.ini").write_text("[mypy]\nmypy_path = src\n")  # no stubs for sympy
+    result = _run([sys.executable, "-m", "mypy", "--strict", "src", "tests"], package)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "cbrt: mt.Op = mt.Op(" in source and "microtape.symbolic" in source

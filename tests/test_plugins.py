@@ -718,6 +718,7 @@ PACKAGE_MODULE = '''\
 import math
 
 import microtape as mt
+from microtape.symbolic import sympy
 
 
 def _cbrt(x: float) -> float:
@@ -725,12 +726,11 @@ def _cbrt(x: float) -> float:
 
 
 def _sympy_form(x: object) -> object:
-    import sympy
+    sp = sympy()
+    return sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3)
 
-    return sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3)
 
-
-cbrt = mt.Op(
+cbrt: mt.Op = mt.Op(
     "cbrt_from_pip",
     _cbrt,
     [lambda x: 1.0 / (3.0 * cbrt(x) * cbrt(x))],  # infinite at 0: the tape refuses it
@@ -767,6 +767,16 @@ def test_a_plugin_package_installed_with_pip_is_found_and_used(tmp_path: Path) -
     )
     assert pip.returncode == 0, pip.stdout + pip.stderr
     assert list(site.glob("cube_root_op-0.7.0.dist-info"))
+    (package / "mypy.ini").write_text("[mypy]\n")  # the plugin's own folder, no stubs for sympy
+    typed = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "cube_root_op"],
+        cwd=package,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert typed.returncode == 0, typed.stdout + typed.stderr
     out = run_json(
         """
         x = mt.Value(-8.0)

@@ -411,7 +411,7 @@ class TapeMachine(RuleBasedStateMachine):
         }
         call = dunders[symbol] if dunder else (lambda: mt.op(name)(a, b))
         try:
-            value, da, db = binary_model(name, float(a), float(b))
+            value, da, db = binary_model(name, mt.number(a), mt.number(b))
         except ModelDomainError:
             with pytest.raises(mt.DomainError, match=rf"^{name}:"):
                 call()
@@ -432,7 +432,10 @@ class TapeMachine(RuleBasedStateMachine):
     ) -> tuple[bool, float, float]:
         """(connected, gradient, scale) by forward mode over the records on ``model``."""
         if not model.watch_accessed and source not in model.connected():
-            return False, 0.0, 0.0
+            # An unwatched source has no gradient, unless it is a target itself (then 1,
+            # times its upstream weight, as in TensorFlow).
+            mine = [w for t, w in zip(targets, weights, strict=True) if t == source]
+            return bool(mine), sum(mine), sum(abs(w) for w in mine)
         produced = set(model.recorded)
         d = [0.0] * len(self.nodes)
         scale = [0.0] * len(self.nodes)
@@ -475,6 +478,9 @@ class TapeMachine(RuleBasedStateMachine):
             assert abs(g.data - want) <= 1e-9 * size + 1e-12, (g.data, want)
 
     def can_differentiate(self, model: TapeModel, call: Callable[[], object]) -> bool:
+        if model.state == "fresh":
+            self.expect_tape_error(call, "never entered")
+            return False
         if model.state in ("used", "released"):
             self.expect_tape_error(call, "used up" if model.state == "used" else "released")
             return False

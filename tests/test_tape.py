@@ -6,6 +6,7 @@ import asyncio
 import math
 import threading
 from collections import OrderedDict, namedtuple
+from typing import assert_type
 
 import pytest
 
@@ -181,10 +182,30 @@ def test_jacobian_gives_one_gradient_structure_per_target() -> None:
     with GradientTape() as tape:
         ys = [a * b, a + b, a * a]
     rows = tape.jacobian(ys, [a, b])
-    numbers = [[None if g is None else float(g) for g in row] for row in rows]  # type: ignore[union-attr, arg-type]
+    numbers = [[None if g is None else float(g) for g in row] for row in rows]
     assert numbers == [[3.0, 2.0], [1.0, 1.0], [4.0, None]]
     with pytest.raises(mt.TapeError):
         tape.jacobian(ys, [a, b])  # non-persistent: its one call is spent
+
+
+def test_jacobian_rows_are_typed_as_gradient_types_its_result() -> None:
+    """mypy (run by test_tooling) checks the assert_type lines; at run time they pass through."""
+    a, b = Value(2.0), Value(3.0)
+    with GradientTape(persistent=True) as tape:
+        y = a * b
+    by_value = tape.jacobian([y, y], a)
+    assert_type(by_value, list[Value | None])
+    assert_type(tape.jacobian([y], a, "zero"), list[Value])
+    assert_type(tape.jacobian([y], a, unconnected_gradients="zero"), list[Value])
+    assert_type(tape.jacobian([y], [a, b]), list[list[Value | None]])
+    assert_type(tape.jacobian([y], [a, b], unconnected_gradients="zero"), list[list[Value]])
+    assert_type(tape.jacobian([y], (a, b)), list[tuple[Value | None, ...]])
+    assert_type(tape.jacobian([y], {"a": a}), list[dict[str, Value | None]])
+    assert_type(tape.jacobian([y], {"a": a}, "zero"), list[dict[str, Value]])
+    assert [float(g) for g in by_value if g is not None] == [3.0, 3.0]
+    unrelated = Value(1.0)
+    zeros = tape.jacobian([y], [a, unrelated], "zero")[0]
+    assert [g.data for g in zeros] == [3.0, 0.0]
 
 
 def test_jacobian_rejects_a_single_value_as_targets() -> None:
@@ -192,7 +213,7 @@ def test_jacobian_rejects_a_single_value_as_targets() -> None:
     with GradientTape() as tape:
         y = a * a
     with pytest.raises(TypeError, match="list or tuple"):
-        tape.jacobian(y, a)  # type: ignore[arg-type]
+        tape.jacobian(y, a)  # type: ignore[call-overload]
 
 
 # ---- non-persistent and persistent tapes ---------------------------------------------------

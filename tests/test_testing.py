@@ -49,7 +49,7 @@ def test_a_wrong_second_derivative_is_caught() -> None:
     # Right first derivative on floats, but written so its own derivative is wrong:
     # the constant ``c`` hides the dependence on x from the higher-order sweep.
     def rule(x: mt.Value | float) -> mt.Value | float:
-        c = math.cosh(float(x))
+        c = math.cosh(mt.number(x))
         return c
 
     with pytest.raises(AssertionError, match=r"d2/dxdx"):

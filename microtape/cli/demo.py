@@ -29,6 +29,8 @@ REGION: Final = (" ", ".")
 """Background of the plot where the model predicts class 0, class 1."""
 POINT: Final = ("o", "x")
 """A point of class 0, class 1, predicted right; upper case where predicted wrong."""
+PICTURES: Final = (".svg", ".png", ".pdf")
+"""What ``--dot`` renders with Graphviz; any other file gets the DOT text."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dot",
         metavar="FILE",
         type=Path,
-        help="write the graph of one sample's forward pass and loss: DOT text, or a picture "
-        "if FILE ends in .svg, .png or .pdf (needs Graphviz's dot)",
+        help="write the graph of how one point's loss depends on one weight: DOT text, or a "
+        "picture if FILE ends in .svg, .png or .pdf (needs Graphviz's dot; without it the "
+        "DOT text is written beside, as FILE.dot)",
     )
 
 
@@ -68,6 +71,13 @@ def _widths(text: str) -> list[int]:
 def run(args: argparse.Namespace) -> int:
     """Train the classifier, drawing progress and then the decision boundary."""
     out = sys.stdout
+    graph: Path | None = None
+    if args.dot is not None:  # before training: a mistake here should not cost the run
+        try:
+            graph = _graph_file(args.dot, out)
+        except OSError as exc:
+            print(f"microtape demo: --dot {args.dot}: {exc}", file=sys.stderr)
+            return 1
     data = make_moons(args.samples, args.noise, args.seed)
     model = nn.MLP(2, args.hidden, 1, seed=args.seed)
     optimizer = optim.Adam(learning_rate=args.learning_rate)
@@ -115,12 +125,20 @@ def run(args: argparse.Namespace) -> int:
         f"({args.epochs} epochs, {args.samples} points)",
         file=out,
     )
-    if args.dot is not None:
+    if graph is not None:
         try:
-            _write_graph(args.dot, model, data, out)
+            _write_graph(graph, model, data, out)
         except (mt.GraphvizError, OSError) as exc:
-            print(f"microtape demo: --dot {args.dot}: {exc}", file=sys.stderr)
+            print(f"microtape demo: --dot {graph}: {exc}", file=sys.stderr)
             return 1
+        if graph != args.dot:
+            fmt = args.dot.suffix.lstrip(".").lower()
+            print(
+                f"Graphviz's dot is not installed, so that is the DOT text, not the picture.\n"
+                "To draw it, install Graphviz (Debian/Ubuntu: apt-get install graphviz;\n"
+                f"macOS: brew install graphviz) and run:\n  dot -T{fmt} {graph} -o {args.dot}",
+                file=out,
+            )
     return 0
 
 
@@ -170,16 +188,48 @@ def plot(data: Moons, predict: Callable[[float, float], bool], logits: Sequence[
     return "\n".join(rows)
 
 
-def _write_graph(path: Path, model: nn.Module, data: Moons, out: TextIO) -> None:
+def _graph_file(path: Path, out: TextIO) -> Path:
+    """The file ``--dot`` will write: ``path``, or ``path`` with ``.dot`` for a picture
+    when Graphviz's ``dot`` is missing.
+
+    Raises:
+        OSError: if the folder to write in does not exist.
+    """
+    import shutil
+
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"no folder {str(path.parent)!r} to write the graph in")
+    if path.suffix.lower() in PICTURES and shutil.which("dot") is None:
+        text = path.with_suffix(".dot")
+        print(
+            f"note: --dot {path}: Graphviz's dot is not installed; the graph will be written "
+            f"as DOT text to {text}\n",
+            file=out,
+        )
+        return text
+    return path
+
+
+def _write_graph(path: Path, model: nn.MLP, data: Moons, out: TextIO) -> None:
+    """Draw how point 0's loss depends on one weight: the last layer's weight of the last
+    hidden unit, whose path to the loss is short enough to read (the whole graph of one
+    point has over 300 nodes; any earlier weight's path runs through a whole layer)."""
+    last = model.layers[-1]
+    assert isinstance(last, nn.Dense)
+    weight = last.kernel[-1][0]
     with mt.GradientTape(persistent=True) as tape:
         logit = model(data.points[0])[0]
         loss = losses.binary_crossentropy(data.labels[:1], [logit], from_logits=True)
     tape.gradient(loss, model.trainable_variables)
-    dot = mt.to_dot(loss, tape)
+    dot = mt.to_dot(loss, tape, source=weight)
     tape.release()
-    if path.suffix.lower() in (".svg", ".png", ".pdf"):
+    if path.suffix.lower() in PICTURES:
         mt.render_dot(dot, path)
     else:
         path.write_text(dot)
     nodes = sum(1 for line in dot.splitlines() if "[label=" in line and "->" not in line)
-    print(f"\nwrote {path}: the graph of point 0's forward pass and loss ({nodes} nodes)", file=out)
+    print(
+        f"\nwrote {path} ({nodes} nodes): how point 0's loss depends on one weight of the\n"
+        "last layer, the path along which its gradient flows back",
+        file=out,
+    )

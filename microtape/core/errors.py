@@ -17,7 +17,9 @@ programmer would expect, so ``except ValueError`` keeps working::
         └── UnknownOpError       (LookupError)    no op has that name
 
     Warning
-    └── PluginWarning            (UserWarning)    a plugin could not be loaded
+    └── MicrotapeWarning         (UserWarning)
+        ├── PluginWarning                         a plugin could not be loaded
+        └── ValueAsNumberWarning                  a Value used as a plain number by mistake
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "DomainError",
     "GraphvizError",
     "MicrotapeError",
+    "MicrotapeWarning",
     "MissingGradientError",
     "OpConflictError",
     "OpDefinitionError",
@@ -35,6 +38,7 @@ __all__ = [
     "TapeError",
     "UnconnectedGradientError",
     "UnknownOpError",
+    "ValueAsNumberWarning",
 ]
 
 
@@ -94,5 +98,24 @@ class UnknownOpError(MicrotapeError, LookupError):
     """No op is registered under the requested name."""
 
 
-class PluginWarning(UserWarning):
+class MicrotapeWarning(UserWarning):
+    """The root of every warning microtape gives."""
+
+
+class PluginWarning(MicrotapeWarning):
     """A plugin's ops could not be loaded; the rest of microtape keeps working."""
+
+
+class ValueAsNumberWarning(MicrotapeWarning):
+    """A Value was used as a plain number where that silently loses something.
+
+    - ``float(x)``, ``math.sin(x)``, ``numpy.float64(x)`` on a Value while a tape records:
+      the result is a plain float, cut out of the graph, so no gradient flows through it.
+      Use microtape's ops (``mt.sin(x)``) to stay on the tape; read ``x.data`` (or work
+      inside ``tape.stop_recording()``) when a constant is what you mean.
+    - ``x == 0`` (or ``!=``) between a Value and a number: Values compare by identity (the
+      same node of the graph), never by number, so this is always False. Compare
+      ``x.data == 0``.
+
+    Python shows each warning once per line of code (its default filter).
+    """

@@ -7,7 +7,7 @@ from typing import Any, overload
 
 from ..core.errors import ShapeError
 from ..core.tapes.tape import GradientTape
-from ..core.values.value import Value
+from ..core.values.value import Value, number
 from .shapes import (
     AnyFunction,
     Inputs,
@@ -145,7 +145,7 @@ def _value_and_grad(
         found = tape.gradient(out, sources)
     results = split(inputs, found)
     as_values = any(given.given_values for given in inputs)
-    value = out if as_values and type(out) is Value else float(out)
+    value = out if as_values and type(out) is Value else number(out)
     return value, results[0] if isinstance(argnums, int) else tuple(results)
 
 
@@ -260,6 +260,6 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
                 out = scalar(f(*call), "hessian")
             firsts = inner.gradient(out, xs) if type(out) is Value else [None] * len(xs)
         rows = outer.jacobian(firsts, xs)  # type: ignore[arg-type]  # a None row is zeros
-        return given.rebuild([given.results(row) for row in rows])  # type: ignore[arg-type]
+        return given.rebuild([given.results(row) for row in rows])
 
     return second

@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
 from ..core.errors import ArgumentTypeError
 from ..core.values.numbers import short_repr
-from ..core.values.value import Value
+from ..core.values.value import Value, number
 
 __all__ = [
     "MODES",
@@ -196,7 +196,7 @@ def results(values: Sequence[Value | float | None], as_values: bool) -> list[Any
     """Floats (None as 0.0), or Values where Values were given (composing transforms)."""
     if as_values:
         return [Value(0.0) if v is None else v if type(v) is Value else Value(v) for v in values]
-    return [0.0 if v is None else float(v) for v in values]
+    return [0.0 if v is None else number(v) for v in values]
 
 
 def is_number(x: object) -> bool:

@@ -1,2 +1,3 @@
-"""Inspection, on top of a tape's public view: ``print(tape)`` (``summary.py``),
-``tape.explain`` (``explain.py``), and pictures (``dot.py``)."""
+"""Inspection, on top of a tape's public view: ``print(tape)`` (``summary.py``), the same
+table as HTML for Jupyter (``html.py``), ``tape.explain`` (``explain.py``), and pictures
+(``dot.py``)."""

@@ -1,5 +1,5 @@
-"""The words a tape speaks (``print(tape)``, ``tape.explain``) and an accumulator speaks
-(``print(acc)``), installed into the core.
+"""The words a tape speaks (``print(tape)``, ``tape.explain``, its table in Jupyter) and an
+accumulator speaks (``print(acc)``), installed into the core.
 
 The core's tapes and accumulators know nothing of inspection; they ask a
 :class:`~microtape.core.tapes.describer.Describer` for text, and ``import microtape`` hands it
@@ -16,6 +16,7 @@ from ..core.tapes.view import TapeView
 from ..core.values.value import Value
 from .explain import explain
 from .forward import summarize_tangents
+from .html import tape_html
 from .summary import summarize
 
 __all__ = ["DESCRIBER", "TextDescriber"]
@@ -23,8 +24,9 @@ __all__ = ["DESCRIBER", "TextDescriber"]
 
 @final
 class TextDescriber:
-    """Describes tapes with :func:`~microtape.inspection.summary.summarize` and
-    :func:`~microtape.inspection.explain.explain`, accumulators with
+    """Describes tapes with :func:`~microtape.inspection.summary.summarize`,
+    :func:`~microtape.inspection.explain.explain` and
+    :func:`~microtape.inspection.html.tape_html`, accumulators with
     :func:`~microtape.inspection.forward.summarize_tangents`."""
 
     __slots__ = ()
@@ -34,6 +36,9 @@ class TextDescriber:
 
     def explain(self, view: TapeView, targets: Sequence[Value], source: Value) -> str:
         return explain(view, targets, source)
+
+    def html(self, view: TapeView) -> str:
+        return tape_html(view)
 
     def tangents(self, view: AccumulatorView) -> str:
         return summarize_tangents(view)

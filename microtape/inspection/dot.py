@@ -12,15 +12,20 @@ derivative ``d output / d input`` the backward pass multiplies by. A plain numbe
 passed to an op is drawn as a bare number, with a dashed arrow and no derivative:
 nothing flows back into a constant.
 
+``to_dot(value, tape, source=w)`` draws less: only the records on the paths from ``w``
+to ``value``, the way the gradient of ``value`` flows back to ``w``. Values those records
+read that were computed earlier on the tape are grey: their own history is not drawn.
+
 Making the text needs nothing; turning it into a picture needs the ``dot`` program
-from Graphviz, which :func:`render_dot` runs.
+from Graphviz, which :func:`render_dot` runs. The text is a :class:`DotText`, a ``str``
+that a Jupyter notebook displays as the picture (or as the text, without Graphviz).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, overload
+from typing import TYPE_CHECKING, Final, Protocol, final, overload
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,34 +37,96 @@ from ..core.values.value import Value
 from .names import node_names
 from .walk import depends_on
 
-__all__ = ["GraphvizError", "render_dot", "to_dot"]
+__all__ = ["DotText", "GraphvizError", "render_dot", "to_dot"]
 
 FORMATS: Final = ("svg", "png", "pdf")
 """What :func:`render_dot` can write."""
 
 _LEAF_COLOR: Final = "#dbeafe"
 _TARGET_COLOR: Final = "#fde68a"
+_EARLIER_COLOR: Final = "#e5e7eb"
+
+
+class _Printer(Protocol):
+    """The part of IPython's pretty printer that :meth:`DotText._repr_pretty_` uses."""
+
+    def text(self, text: str) -> None: ...
+
+
+@final
+class DotText(str):
+    """Graphviz DOT text that a Jupyter notebook displays as the picture it describes.
+
+    It is the text itself (a ``str``: compare it, slice it, write it to a file, pass it
+    to :func:`render_dot`); only its display in a notebook differs. With Graphviz's
+    ``dot`` on PATH, a cell that ends with ``mt.to_dot(...)`` shows the rendered SVG;
+    without it, the DOT text, with a note on how to get the picture. Neither IPython
+    nor Graphviz is needed to make one.
+    """
+
+    __slots__ = ()
+
+    def _repr_svg_(self) -> str | None:
+        """The picture as SVG, rendered by ``dot``; None without Graphviz (Jupyter then
+        shows the Markdown or the plain text instead).
+
+        Raises:
+            GraphvizError: if ``dot`` fails or takes over a minute.
+        """
+        import shutil
+
+        program = shutil.which("dot")
+        if program is None:
+            return None
+        svg = _run_dot(program, self, ["-Tsvg"], timeout=60.0).decode()
+        return svg[svg.find("<svg") :]  # the element alone, without the XML prologue
+
+    def _repr_markdown_(self) -> str | None:
+        """Without Graphviz: the DOT text in a code block, and how to see the picture."""
+        import shutil
+
+        if shutil.which("dot") is not None:
+            return None  # the SVG is shown; a notebook prefers Markdown, so give none
+        return (
+            "Graphviz's `dot` is not installed, so here is the graph as DOT text. Install "
+            "Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
+            "graphviz`) to see the picture here, or paste the text into any Graphviz "
+            f"viewer.\n\n```dot\n{self}```\n"
+        )
+
+    def _repr_pretty_(self, printer: _Printer, cycle: bool) -> None:
+        """IPython's plain-text display: the DOT text as lines, not a quoted string."""
+        printer.text(str(self))
 
 
 @overload
-def to_dot(graph: GradientTape) -> str: ...
+def to_dot(graph: GradientTape) -> DotText: ...
 @overload
-def to_dot(graph: Value, tape: GradientTape) -> str: ...
-def to_dot(graph: GradientTape | Value, tape: GradientTape | None = None) -> str:
+def to_dot(graph: Value, tape: GradientTape, *, source: Value | None = None) -> DotText: ...
+def to_dot(
+    graph: GradientTape | Value,
+    tape: GradientTape | None = None,
+    *,
+    source: Value | None = None,
+) -> DotText:
     """Graphviz DOT text of what a tape recorded (see the module docstring).
 
     Args:
         graph: a tape, to draw all its records; or a Value, to draw only what it
             depends on, as recorded on ``tape``.
         tape: the tape that recorded ``graph`` when ``graph`` is a Value.
+        source: with a Value ``graph``, draw only the records on the paths from
+            ``source`` to it: how its gradient reaches ``source``.
 
     Returns:
-        The DOT text; render it with :func:`render_dot` or ``dot -Tsvg``.
+        The DOT text (a :class:`DotText`, which is a ``str``); render it with
+        :func:`render_dot` or ``dot -Tsvg``, or show it in a notebook.
 
     Raises:
         ArgumentTypeError: for a Value without its tape, or a tape with a second tape.
-        TapeError: if the tape has no records left (used up or released), or the
-            Value was not recorded on it.
+        TapeError: if the tape has no records left (used up or released), the Value
+            (or the source) was not recorded on it, or the Value does not depend on
+            the source.
 
     Example:
         >>> import microtape as mt
@@ -81,9 +148,10 @@ def to_dot(graph: GradientTape | Value, tape: GradientTape | None = None) -> str
         }
     """
     if isinstance(graph, GradientTape):
-        if tape is not None:
+        if tape is not None or source is not None:
             raise ArgumentTypeError(
-                "to_dot: give a tape, or a Value and the tape that recorded it; not two tapes"
+                "to_dot: give a tape, or a Value and the tape that recorded it (and "
+                "optionally a source Value); not two tapes, and no source for a whole tape"
             )
         view = graph.view()
         records = _records(view)
@@ -106,7 +174,38 @@ def to_dot(graph: GradientTape | Value, tape: GradientTape | None = None) -> str
             "was computed. Only ops run inside `with tape:` are recorded; compute it inside "
             "the block"
         )
-    return _dot(depends_on(records, graph), names, view, target=graph)
+    drawn = depends_on(records, graph)
+    if source is None:
+        return _dot(drawn, names, view, target=graph)
+    if type(source) is not Value:
+        raise ArgumentTypeError(
+            f"to_dot: source must be a Value, got {type(source).__name__} {source!r}"
+        )
+    if source not in names:
+        raise TapeError(
+            f"to_dot: the source {source!r} was not used by any op recorded on this tape, so "
+            "no path leads from it; tape.explain(target, source) says why"
+        )
+    on_path = _from(drawn, source)
+    if not on_path and source != graph:
+        raise TapeError(
+            f"to_dot: {names[graph]} does not depend on the source {names[source]} through "
+            "recorded ops, so there is no path to draw; tape.explain(target, source) says why"
+        )
+    made_by = {rec.output: rec.op.name for rec in records}
+    return _dot(on_path, names, view, target=graph, source=source, made_by=made_by)
+
+
+def _from(records: Sequence[Record], source: Value) -> list[Record]:
+    """The records (of those the target depends on) that read ``source`` or a Value
+    computed from it: the records on the paths from ``source`` to the target."""
+    reached = {source}
+    kept: list[Record] = []
+    for rec in records:
+        if any(type(arg) is Value and arg in reached for arg in rec.inputs):
+            kept.append(rec)
+            reached.add(rec.output)
+    return kept
 
 
 def _records(view: TapeView) -> tuple[Record, ...]:
@@ -123,10 +222,16 @@ def _records(view: TapeView) -> tuple[Record, ...]:
 
 
 def _dot(
-    records: Sequence[Record], names: dict[Value, str], view: TapeView, target: Value | None
-) -> str:
+    records: Sequence[Record],
+    names: dict[Value, str],
+    view: TapeView,
+    target: Value | None,
+    source: Value | None = None,
+    made_by: dict[Value, str] | None = None,
+) -> DotText:
     grads = view.last_gradients()
     produced = {rec.output: rec.op.name for rec in records}
+    earlier = made_by or produced  # who made each Value, drawn or not
     shown: dict[Value, None] = {}  # the Values to draw, in the order of their names
     for rec in records:
         for v in (*rec.inputs, rec.output):
@@ -136,7 +241,11 @@ def _dot(
         shown.setdefault(target)  # a leaf drawn alone
     kind = "persistent" if view.persistent else "non-persistent"
     what = f"{len(records)} record{'' if len(records) == 1 else 's'} of a {kind} tape"
-    if target is not None:
+    if source is not None and target is not None:
+        what = f"how {names[target]} depends on {names[source]}: the {what} on the way"
+        if any(v in earlier and v not in produced for v in shown):
+            what += "\ngrey: computed earlier on the tape (how is not drawn)"
+    elif target is not None:
         what = f"what {names[target]} depends on: {what}"
     title = _escape(f"{what}\narrows: × local derivative (d output / d input)")
     lines = [
@@ -147,9 +256,9 @@ def _dot(
     ]
     order = {v: i for i, v in enumerate(names)}
     for v in sorted(shown, key=order.__getitem__):
-        made_by = produced.get(v)
+        op = earlier.get(v)
         fields = [
-            f"{names[v]} (leaf)" if made_by is None else f"{names[v]} = {made_by}",
+            f"{names[v]} (leaf)" if op is None else f"{names[v]} = {op}",
             f"value {v.data:.6g}",
         ]
         if grads is not None:
@@ -157,11 +266,16 @@ def _dot(
             fields.append("grad -" if g is None else f"grad {float(g):.6g}")
         # Top-level fields of a record stack vertically when rankdir=LR: narrow boxes.
         label = " | ".join(_escape(f) for f in fields)
-        style = ""
+        fill = _LEAF_COLOR if op is None else _EARLIER_COLOR if v not in produced else None
         if v == target:
-            style = f', style="filled,bold", fillcolor="{_TARGET_COLOR}"'
-        elif made_by is None:
-            style = f', style=filled, fillcolor="{_LEAF_COLOR}"'
+            fill = _TARGET_COLOR
+        bold = v in (target, source)
+        style = ""
+        if fill is not None:
+            look = '"filled,bold"' if bold else "filled"
+            style = f', style={look}, fillcolor="{fill}"'
+        elif bold:
+            style = ", style=bold"
         lines.append(f'  {names[v]} [label="{label}"{style}];')
     edges: list[str] = []
     constants = 0
@@ -172,10 +286,18 @@ def _dot(
                 edges.append(f"  {names[arg]} -> {names[out]}{label};")
             else:
                 # One node per use: a constant is not a Value, and 2 here is not 2 there.
-                lines.append(f'  c{constants} [label="{_escape(repr(arg))}", shape=plaintext];')
+                text = _escape(_constant(arg))
+                lines.append(f'  c{constants} [label="{text}", shape=plaintext];')
                 edges.append(f"  c{constants} -> {names[out]} [style=dashed];")
                 constants += 1
-    return "\n".join([*lines, *edges, "}"]) + "\n"
+    return DotText("\n".join([*lines, *edges, "}"]) + "\n")
+
+
+def _constant(x: float) -> str:
+    """A constant as Python writes it (``3.0``), or to 6 significant digits, as values are
+    shown, when that is shorter than its exact spelling (``0.873124`` for an input)."""
+    short = f"{x:.6g}"
+    return repr(x) if float(short) == x else short
 
 
 def _escape(text: str) -> str:
@@ -225,7 +347,6 @@ def render_dot(
             f"render_dot: dot must be DOT text (a str), got {type(dot).__name__}"
         )
     import shutil  # here, not at the top: `import microtape` stays light
-    import subprocess
     from pathlib import Path
 
     target = Path(path)
@@ -242,9 +363,21 @@ def render_dot(
             "Install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install "
             "graphviz), or paste the DOT text into any Graphviz viewer"
         )
+    _run_dot(program, dot, [f"-T{fmt}", "-o", str(target)], timeout)
+    return target
+
+
+def _run_dot(program: str, dot: str, options: list[str], timeout: float) -> bytes:
+    """Run ``dot`` on the text; return what it printed.
+
+    Raises:
+        GraphvizError: if it fails or times out.
+    """
+    import subprocess
+
     try:
         done = subprocess.run(
-            [program, f"-T{fmt}", "-o", str(target)],
+            [program, *options],
             input=dot.encode(),
             capture_output=True,
             timeout=timeout,
@@ -257,4 +390,4 @@ def render_dot(
             f"render_dot: dot failed (exit {done.returncode}): "
             f"{done.stderr.decode(errors='replace').strip()}"
         )
-    return target
+    return done.stdout

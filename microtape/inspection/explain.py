@@ -82,7 +82,7 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
             f"There is a gradient: the target depends on the source {called(source)} through "
             f"recorded ops, for example {chain} (names as in print(tape))."
         )
-    used_in = sorted({rec.op.name for rec in records if source in rec.inputs})
+    used_in = sorted({rec.op.name for rec in records if _reads(rec, source)})
     if used_in:
         return (
             f"No gradient: {called(source)} was used on this tape (by {', '.join(used_in)}), but "
@@ -108,6 +108,11 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
         f"target depends only on {shown or 'constants'}.{paused} Compute everything from the "
         "source inside the block."
     )
+
+
+def _reads(rec: Record, source: Value) -> bool:
+    """Whether ``rec`` read ``source`` (constants among its inputs are numbers, not nodes)."""
+    return any(type(v) is Value and v == source for v in rec.inputs)
 
 
 def _is_connected(tape: TapeView, records: Sequence[Record], source: Value) -> bool:

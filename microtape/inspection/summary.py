@@ -7,13 +7,13 @@ persistent tape, each node's gradient from that call is shown too.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
 from ..core.tapes.view import TapeState, TapeView
 from ..core.values.value import Value
 from .names import node_names
 
-__all__ = ["summarize"]
+__all__ = ["Table", "summarize", "table"]
 
 HEAD: Final = 20
 """Records shown from the start of a long tape."""
@@ -21,8 +21,21 @@ TAIL: Final = 10
 """Records shown from its end."""
 
 
-def summarize(view: TapeView) -> str:
-    """The table of a tape's records (see the module docstring)."""
+class Table(NamedTuple):
+    """What ``print(tape)`` shows, before it is laid out as text (or as HTML in Jupyter)."""
+
+    title: str
+    """The first line: the tape's kind, state and number of records."""
+    header: tuple[str, ...]
+    """The column names; empty when there are no rows."""
+    rows: list[tuple[str, ...]]
+    """One row per leaf, then per record shown; a long tape's middle is one elided row."""
+    note: str | None
+    """A hint shown under the rows, if any."""
+
+
+def table(view: TapeView) -> Table:
+    """The cells of a tape's summary (see the module docstring)."""
     kind = "persistent" if view.persistent else "non-persistent"
     watching = "" if view.watch_accessed_variables else ", watch_accessed_variables=False"
     if view.freed:
@@ -32,11 +45,11 @@ def summarize(view: TapeView) -> str:
             else "used: its one gradient() call freed its records "
             "(use persistent=True to inspect a tape after differentiating)"
         )
-        return f"GradientTape({kind}{watching}): {why}"
+        return Table(f"GradientTape({kind}{watching}): {why}", (), [], None)
     records = view.records
-    lines = [f"GradientTape({kind}{watching}): {view.state.value}, {len(records)} records"]
+    title = f"GradientTape({kind}{watching}): {view.state.value}, {len(records)} records"
     if not records:
-        return lines[0]
+        return Table(title, (), [], None)
     names = node_names(records)
     produced = {rec.output for rec in records}
 
@@ -80,11 +93,23 @@ def summarize(view: TapeView) -> str:
     if grads is None:
         header = header[:-1]
         rows = [row[:-1] for row in rows]
-    widths = [max(len(row[c]) for row in [header, *rows]) for c in range(len(header))]
-    for row in [header, *rows]:
-        lines.append(
-            "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        )
-    if grads is None and view.persistent:
-        lines.append("  (call gradient() to see each node's gradient here)")
+    note = (
+        "(call gradient() to see each node's gradient here)"
+        if view.persistent and grads is None
+        else None
+    )
+    return Table(title, header, rows, note)
+
+
+def summarize(view: TapeView) -> str:
+    """The table of a tape's records as text (see the module docstring)."""
+    title, header, rows, note = table(view)
+    lines = [title]
+    if header:
+        widths = [max(len(row[c]) for row in [header, *rows]) for c in range(len(header))]
+        for row in [header, *rows]:
+            cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+            lines.append("  " + "  ".join(cells).rstrip())
+    if note is not None:
+        lines.append("  " + note)
     return "\n".join(lines)

@@ -24,7 +24,13 @@ class Basic:
     def has(self, *patterns: object) -> bool: ...
     def subs(self, mapping: Mapping[Symbol, _Arg], /) -> Expr: ...
     def evalf(
-        self, n: int = 15, subs: Mapping[Symbol, _Arg] | None = None, *, strict: bool = False
+        self,
+        n: int = 15,
+        subs: Mapping[Symbol, _Arg] | None = None,
+        maxn: int = 100,
+        chop: bool = False,
+        *,
+        strict: bool = False,
     ) -> Expr: ...
 
 class Expr(Basic):

@@ -48,6 +48,9 @@ class Sink(Protocol):
     def note_change(self, change: int, /) -> None:
         """A Value's ``.data`` was assigned while recording; ``change`` numbers it."""
 
+    def watches(self, node: int, /) -> bool:
+        """Whether a Value of node ``node`` could get a gradient here (it is watched)."""
+
 
 @final
 class FanOut:
@@ -65,6 +68,9 @@ class FanOut:
     def note_change(self, change: int, /) -> None:
         for sink in self.sinks:
             sink.note_change(change)
+
+    def watches(self, node: int, /) -> bool:
+        return any(sink.watches(node) for sink in self.sinks)
 
 
 RECORDING: Final[ContextVar[Sink | None]] = ContextVar("microtape_recording", default=None)

@@ -61,6 +61,9 @@ class Flat(list[Entry]):
         self.end(change - 1)
         self.begin(change)
 
+    def watches(self, node: int, /) -> bool:
+        return True  # watch_accessed_variables=True: any Value an op reads is a source
+
     def close(self) -> None:
         """Take no more records: the tape left its block.
 
@@ -88,6 +91,9 @@ class Closed(Flat):
     def note_change(self, change: int, /) -> None:
         pass
 
+    def watches(self, node: int, /) -> bool:
+        return False
+
 
 class WatchFilter:
     """The sink of a tape with ``watch_accessed_variables=False``.
@@ -104,6 +110,9 @@ class WatchFilter:
 
     def note_change(self, change: int, /) -> None:
         self.flat.note_change(change)
+
+    def watches(self, node: int, /) -> bool:
+        return node in self.connected
 
     def extend(self, rows: Rows, /) -> None:
         connected = self.connected

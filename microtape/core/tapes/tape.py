@@ -22,8 +22,9 @@ from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks
 from ..transforms.forward import Tangent, Tangents
 from ..transforms.reverse import Gradient, float_sweep, tangent_sweep, value_sweep
+from ..values.builtins import hold
 from ..values.changes import last_change
-from ..values.value import Value
+from ..values.value import Value, number
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
 from .describer import described
 from .pause import Pause
@@ -168,7 +169,7 @@ class GradientTape:
         ``watch()`` and every Value read by a recorded op that was not itself computed
         on this tape (the leaves, like TensorFlow's accessed variables).
 
-        The tape records numbers, not Values (see ``_record.py``): a Value passed to
+        The tape records numbers, not Values (see ``recording/record.py``): a Value passed to
         ``watch()`` comes back as that very object, and an accessed leaf as a Value of
         the same node (``==`` to yours) holding the number the tape read.
         """
@@ -314,6 +315,12 @@ class GradientTape:
 
     def _check_can_differentiate(self, what: str) -> None:
         self._check_alive(what)
+        if self._state is TapeState.FRESH:
+            raise TapeError(
+                f"{what}: this tape was never entered, so it recorded nothing: only ops run "
+                "inside `with tape:` are recorded. Compute the target inside "
+                "`with GradientTape() as tape:`, then ask for the gradient after the block"
+            )
         if self._state is TapeState.RECORDING and not self.persistent:
             raise TapeError(
                 f"{what}: called inside the with block of a non-persistent tape. Call it after "
@@ -439,15 +446,87 @@ class GradientTape:
             self._free(TapeState.USED)
         return rebuild(result)
 
+    # One row per target, each row typed as gradient() types its result for these sources.
+    @overload
+    def jacobian(
+        self, targets: Sequence[Value], sources: Value, unconnected_gradients: Literal["zero"]
+    ) -> list[Value]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: Value,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[Value | None]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: list[Value],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[list[Value]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: list[Value],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[list[Value | None]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: tuple[Value, ...],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[tuple[Value, ...]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: tuple[Value, ...],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[tuple[Value | None, ...]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: dict[K, Value],
+        unconnected_gradients: Literal["zero"],
+    ) -> list[dict[K, Value]]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: dict[K, Value],
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> list[dict[K, Value | None]]: ...
+    @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: object,
         unconnected_gradients: UnconnectedGradients = "none",
-    ) -> list[NestedGradient]:
+    ) -> list[NestedGradient]: ...
+    def jacobian(
+        self,
+        targets: Sequence[Value],
+        sources: object,
+        unconnected_gradients: UnconnectedGradients = "none",
+    ) -> object:
         """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
 
-        On a non-persistent tape this is its one allowed call.
+        On a non-persistent tape this is its one allowed call. Each row has the type
+        ``gradient(targets[i], sources)`` has: ``tape.jacobian([y, z], x)`` is a
+        ``list[Value | None]``, ``tape.jacobian([y, z], [a, b])`` a
+        ``list[list[Value | None]]``, and with ``unconnected_gradients="zero"`` no None.
+
+        Example:
+            >>> import microtape as mt
+            >>> a, b = mt.Value(2.0), mt.Value(3.0)
+            >>> with mt.GradientTape() as tape:
+            ...     ys = [a * b, a * a]
+            >>> tape.jacobian(ys, [a, b])
+            [[Value(3.0), Value(2.0)], [Value(4.0), None]]
 
         Raises:
             ArgumentTypeError: if ``targets`` is not a sequence of Values.
@@ -464,7 +543,7 @@ class GradientTape:
         rows = [rebuild(self._differentiate(s, leaves, unconnected)) for s in seeded]
         if not self.persistent:
             self._free(TapeState.USED)
-        return rows  # type: ignore[return-value]
+        return rows
 
     def _differentiate(
         self, seeded: dict[Value, Gradient], sources: list[Value], unconnected: str
@@ -478,24 +557,28 @@ class GradientTape:
             floats = {n: float(s) for n, s in by_node.items()}
             keep = {s.node for s in sources}
             grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
-            return self._results(grads, seeded, sources, unconnected)
+            return self._results(grads, seeded, sources, unconnected, held=False)
         if type(current) is Tangents:
             # Forward over reverse, and nothing else records: one accumulator on floats
             # wants the gradient's tangent, which tangent_sweep computes without
-            # building the chain rule's Values (see reverse.py).
+            # building the chain rule's Values (see reverse.py). No tape records the
+            # sweep, so nothing needs holding; the tangents follow the held rule (below).
             tangents = current.tangents
-            floats = {n: float(s) for n, s in by_node.items()}
+            floats = {n: number(s) for n, s in by_node.items()}
             moving = {n: tangents.get(s.node) for n, s in by_node.items() if type(s) is Value}
-            given = {n: float(t) for n, t in moving.items() if t is not None}
+            given = {n: number(t) for n, t in moving.items() if t is not None}
             grads, dgrads = tangent_sweep(flat, record.count(flat), floats, given, tangents)
-            return self._results(grads, seeded, sources, unconnected, (dgrads, tangents))
+            base = 0.0 if any(tangents.get(t.node) is not None for t in seeded) else None
+            return self._results(
+                grads, seeded, sources, unconnected, held=False, moving=(dgrads, tangents, base)
+            )
         # The higher-order sweep records on the tapes that are recording. If it fails
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
         before = [(f, len(f)) for f in flats(sinks())]
         try:
             grads = value_sweep(flat, record.count(flat), by_node)
-            return self._results(grads, seeded, sources, unconnected)
+            return self._results(grads, seeded, sources, unconnected, held=True)
         except BaseException:
             for f, length in before:
                 del f[length:]
@@ -507,11 +590,23 @@ class GradientTape:
         seeded: dict[Value, Gradient],
         sources: list[Value],
         unconnected: str,
-        moving: tuple[Mapping[int, float], dict[int, Tangent]] | None = None,
+        held: bool,
+        moving: tuple[Mapping[int, float], dict[int, Tangent], float | None] | None = None,
     ) -> list[Value | None]:
-        """The result for each source. With ``moving`` (the gradients' tangents from
-        ``tangent_sweep``, and the accumulator's tangents), each new gradient Value gets
-        its tangent there, as if the accumulator had seen it computed."""
+        """The gradient of each source from the sweep's ``grads``.
+
+        ``held``: the sweep was recorded by other tapes. Then each gradient is *held* at
+        the targets (``hold(g, target)``: g, with slope 0 in the target), so that to those
+        tapes it depends on everything the targets depend on: differentiating it again
+        gives 0, not None, for any of them, even where the rules gave plain numbers (a
+        constant, or a kink's slope), as TensorFlow does for relu and JAX everywhere.
+        None means what it means on the first order: not connected.
+
+        ``moving``: the gradients' tangents from ``tangent_sweep``, the accumulator's
+        tangents, and the tangent of a gradient that does not move itself (0.0 if a
+        target moves, as a held gradient's would be; None if none does). Each new
+        gradient Value gets its tangent there, as if the accumulator had seen it computed.
+        """
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
             self._last_seeds = {t.node: float(s) for t, s in seeded.items()}
@@ -521,10 +616,18 @@ class GradientTape:
         results: list[Value | None] = []
         for source in sources:
             g = grads.get(source.node)
-            if g is None or (connected is not None and source.node not in connected):
+            if g is not None and connected is not None and source.node not in connected:
+                # A source that is itself a target has gradient 1, watched or not (as in
+                # TensorFlow); any other unwatched source has none.
+                g = seeded.get(source)
+            if g is None:
                 if unconnected == "raise":
                     raise UnconnectedGradientError(self._explain(list(seeded), source))
                 results.append(Value(0.0) if unconnected == "zero" else None)
+            elif held:
+                for target in seeded:
+                    g = hold(g, target)
+                results.append(g)  # type: ignore[arg-type]  # hold of a Value is a Value
             elif type(g) is Value:
                 if g in taken:
                     g = g * 1.0  # a new Value, still connected for the next derivative
@@ -533,7 +636,7 @@ class GradientTape:
             else:
                 v = Value(g)
                 if moving is not None:
-                    dg = moving[0].get(source.node)
+                    dg = moving[0].get(source.node, moving[2])
                     if dg is not None:
                         moving[1][v.node] = dg
                 results.append(v)
@@ -587,6 +690,15 @@ class GradientTape:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows for a tape: the table of ``print(tape)``, as HTML."""
+        describer = described()
+        if describer is None:
+            from html import escape
+
+            return f"<pre>{escape(repr(self))}</pre>"
+        return describer.html(self.view())
 
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"

@@ -37,12 +37,12 @@ Every loop here is flat: no recursion, whatever the depth of the graph.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeAlias, Union
+from typing import Any, TypeAlias, Union
 
 from ..recording import record
 from ..recording.context import RECORDING, Sink, before, sink_of
 from ..recording.record import Row, Rows
-from ..values.value import Value, node_value
+from ..values.value import Value, node_value, number
 
 __all__ = [
     "ClosedTangents",
@@ -96,17 +96,26 @@ class Tangents:
         tangents = self.tangents
         ta = tangents.get(a)  # type: ignore[arg-type]  # None for a constant: no tangent
         tb = tangents.get(b)  # type: ignore[arg-type]
+        # t == t is False only for NaN: then a zero slope or tangent may have met an
+        # infinite one, and is a strong zero (see _times), as in the reverse sweeps.
         if ta is None:
             if tb is not None:
-                tangents[out] = db * tb  # type: ignore[operator]  # a node has a partial
+                t = db * tb  # type: ignore[operator]  # a node has a partial
+                tangents[out] = t if t == t else _times(db, tb)
         elif tb is None:
-            tangents[out] = da * ta  # type: ignore[operator]
+            t = da * ta  # type: ignore[operator]
+            tangents[out] = t if t == t else _times(da, ta)
         else:
-            tangents[out] = da * ta + db * tb  # type: ignore[operator]
+            t = da * ta + db * tb  # type: ignore[operator]
+            tangents[out] = t if t == t else _times(da, ta) + _times(db, tb)
 
     def note_change(self, change: int, /) -> None:
         """A tangent is a direction, not a number the op read: an in-place change of a
         Value's ``.data`` leaves it meaningful."""
+
+    def watches(self, node: int, /) -> bool:
+        """Whether a Value of node ``node`` has a tangent here (``float()`` of it loses one)."""
+        return node in self.tangents
 
     def close(self) -> None:
         """Take no more rows: the accumulator left its block. A task or thread that
@@ -174,7 +183,7 @@ def push(tangents: dict[int, Tangent], rows: Rows) -> None:
             t = tangents.get(node)
             if t is None:
                 continue
-            contribution = partial * (t if type(t) is float else float(t))
+            contribution = _times(partial, t if type(t) is float else number(t))
             total = contribution if total is None else total + contribution
         if total is not None:
             tangents[step.out] = total
@@ -203,11 +212,23 @@ def push_values(tangents: dict[int, Tangent], rows: Rows) -> None:
         tangents[step.out] = total
 
 
-def _times(partial: Tangent, tangent: Tangent) -> Tangent:
-    # Skip multiplications by exactly 1 or -1 (add, sub, neg, and unit tangents): the
-    # recorded graph of a tangent stays about as small as the graph it differentiates.
-    if type(partial) is float and (partial == 1.0 or partial == -1.0):
-        return tangent if partial == 1.0 else -tangent
-    if type(tangent) is float and (tangent == 1.0 or tangent == -1.0):
-        return partial if tangent == 1.0 else -partial
+def _times(partial: Any, tangent: Any) -> Any:
+    """``partial * tangent``, floats or Values, with a zero of either as a strong zero.
+
+    A slope or a tangent of exactly 0 gives 0, even against an infinite other factor
+    (0 * inf is NaN), as the reverse sweeps treat a zero slope (a relu that is off stops
+    even an infinite gradient). Multiplications by exactly 1 or -1 (add, sub, neg, unit
+    tangents) are skipped: a recorded tangent's graph stays about as small as the graph
+    it differentiates.
+    """
+    if type(partial) is float:
+        if partial == 0.0:
+            return 0.0
+        if partial == 1.0 or partial == -1.0:
+            return tangent if partial == 1.0 else -tangent
+    if type(tangent) is float:
+        if tangent == 0.0:
+            return 0.0
+        if tangent == 1.0 or tangent == -1.0:
+            return partial if tangent == 1.0 else -partial
     return partial * tangent

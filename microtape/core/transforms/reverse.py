@@ -11,7 +11,9 @@ numbers, and a node number is never reused.
 
 - :func:`float_sweep` runs when no tape is recording: the partials were stored as
   floats when each op ran, so the chain rule is two multiplications and two dict
-  updates per row, with no function call.
+  updates per row, with no function call. A zero slope is a strong zero: it stops an
+  infinite gradient too (0 * inf would be NaN), as relu's gradient does in TensorFlow
+  and PyTorch.
 - :func:`value_sweep` runs when some tape is recording (nested tapes, or a persistent
   tape asking inside its own block). It calls each op's derivative rules on the
   recorded arguments, rebuilt as Values of the same nodes, so every product and sum of
@@ -33,7 +35,7 @@ from typing import TypeAlias, Union, cast
 from ..recording import record
 from ..recording.context import RECORDING
 from ..recording.record import Entry
-from ..values.value import Value, node_value, rebuilt
+from ..values.value import Value, node_value, number, rebuilt
 from .forward import Tangent, Tangents
 
 __all__ = ["Gradient", "float_sweep", "tangent_sweep", "value_sweep"]
@@ -73,11 +75,17 @@ def float_sweep(
         if out in wanted:
             kept[out] = g
         if da is not None:  # None: `a` is a constant
+            c = g * da
+            if c != c and (da == 0.0 or g == 0.0):
+                c = 0.0  # a zero slope stops even an infinite gradient (0 * inf is NaN)
             prev = get(a)  # type: ignore[arg-type]  # a node wherever da is not None
-            grads[a] = g * da if prev is None else prev + g * da  # type: ignore[index]
+            grads[a] = c if prev is None else prev + c  # type: ignore[index]
         if db is not None:
+            c = g * db
+            if c != c and (db == 0.0 or g == 0.0):
+                c = 0.0
             prev = get(b)  # type: ignore[arg-type]
-            grads[b] = g * db if prev is None else prev + g * db  # type: ignore[index]
+            grads[b] = c if prev is None else prev + c  # type: ignore[index]
     grads.update(kept)
     return grads
 
@@ -202,29 +210,9 @@ def tangent_sweep(
                         if type(moved) is Value:
                             dpb = tget(moved.node)
             if da is not None:
-                prev = get(a)  # type: ignore[arg-type]  # a node wherever da is not None
-                grads[a] = g * da if prev is None else prev + g * da  # type: ignore[index]
-                if dpa is not None:
-                    step = g * dpa if dg is None else dg * da + g * dpa
-                elif dg is not None:
-                    step = dg * da
-                else:
-                    step = None
-                if step is not None:
-                    prev = dget(a)  # type: ignore[arg-type]
-                    dgrads[a] = step if prev is None else prev + step  # type: ignore[index]
+                _carry(grads, dgrads, a, g, dg, da, dpa)  # type: ignore[arg-type]
             if db is not None:
-                prev = get(b)  # type: ignore[arg-type]
-                grads[b] = g * db if prev is None else prev + g * db  # type: ignore[index]
-                if dpb is not None:
-                    step = g * dpb if dg is None else dg * db + g * dpb
-                elif dg is not None:
-                    step = dg * db
-                else:
-                    step = None
-                if step is not None:
-                    prev = dget(b)  # type: ignore[arg-type]
-                    dgrads[b] = step if prev is None else prev + step  # type: ignore[index]
+                _carry(grads, dgrads, b, g, dg, db, dpb)  # type: ignore[arg-type]
     finally:
         RECORDING.reset(token)
     return grads, dgrads
@@ -235,7 +223,7 @@ def _moved(partial: Value | float, tangent: Callable[[int], Tangent | None]) -> 
     if type(partial) is not Value:
         return None
     t = tangent(partial.node)
-    return None if t is None else float(t)
+    return None if t is None else number(t)
 
 
 def _carry(
@@ -247,24 +235,37 @@ def _carry(
     p: float,
     dp: float | None,
 ) -> None:
-    """One step of the chain rule, ``grad[node] += g * p``, and its tangent."""
+    """One step of the chain rule, ``grad[node] += g * p``, and its tangent
+    ``dg * p + g * dp``; a zero factor is a strong zero, as in the float sweep."""
+    c = g * p
+    if c != c and (p == 0.0 or g == 0.0):
+        c = 0.0  # a zero slope stops even an infinite gradient (0 * inf is NaN)
     prev = grads.get(node)
-    grads[node] = g * p if prev is None else prev + g * p
+    grads[node] = c if prev is None else prev + c
     if dp is None:
-        if dg is None:
-            return
-        step = dg * p
+        if dg is None or p == 0.0:
+            return  # a constant zero slope: no tangent, as the sweep on Values gives
+        step = _strong(dg, p)
     else:
-        step = g * dp if dg is None else dg * p + g * dp
+        step = _strong(g, dp) if dg is None else _strong(dg, p) + _strong(g, dp)
     prev_t = dgrads.get(node)
     dgrads[node] = step if prev_t is None else prev_t + step
 
 
+def _strong(a: float, b: float) -> float:
+    """``a * b``, with an exact zero of either giving 0 even against inf."""
+    c = a * b
+    return 0.0 if c != c and (a == 0.0 or b == 0.0) else c
+
+
 def _accumulate(grads: dict[int, Gradient], arg: int, g: Gradient, partial: Gradient) -> None:
     # Skip multiplications by exactly 1 or -1 (add, sub, neg): the recorded graph of a
-    # higher-order gradient stays about as small as the original.
-    if type(partial) is float and (partial == 1.0 or partial == -1.0):
-        contribution: Gradient = g if partial == 1.0 else -g
+    # higher-order gradient stays about as small as the original. A slope of exactly 0 is
+    # a strong zero, as in the float sweep: 0, even where g is infinite.
+    if type(partial) is float and (partial == 1.0 or partial == -1.0 or partial == 0.0):
+        contribution: Gradient = g if partial == 1.0 else -g if partial == -1.0 else 0.0
+    elif type(g) is float and g == 0.0:
+        contribution = 0.0
     else:
         contribution = g * partial
     prev = grads.get(arg)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..errors import DomainError
 from .interval import Interval
 from .op import Op
+from .value import number as _number
 from .value import use_operators
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "cos",
     "div",
     "exp",
+    "hold",
     "log",
     "mul",
     "neg",
@@ -122,8 +124,13 @@ def _pow_dx(x: Value | float, y: Value | float) -> Value | float:
     # d/dx x**y = y * x**(y - 1). At x == 0 with y == 0 that formula needs 0**-1, but
     # x**0 is the constant 1: derivative 0. Elsewhere keep the formula, even at y == 0,
     # so that the mixed second derivative d/dy (y * x**(y-1)) = x**-1 survives.
-    if float(x) == 0.0 and float(y) == 0.0:
+    xd, yd = _number(x), _number(y)
+    if xd == 0.0 and yd == 0.0:
         return 0.0
+    if 0.0 < abs(xd) < 1.0 and _pow(xd, yd - 1.0) in (math.inf, -math.inf):
+        # x**(y - 1) overflows where y * x**(y - 1) need not (x = y = 5e-324 gives 1):
+        # the same function written as (y / x) * x**y keeps the numbers in range.
+        return (y / x) * pow_(x, y)
     return y * pow_(x, y - 1.0)
 
 
@@ -133,38 +140,41 @@ def _pow_dy(x: Value | float, y: Value | float) -> Value | float:
     # none. A negative base has no derivative in y: x**y is real only at integer y.
     if x > 0.0:
         return pow_(x, y) * log(x)
-    if float(x) == 0.0 and y > 0.0:
+    xd, yd = _number(x), _number(y)
+    if xd == 0.0 and yd > 0.0:
         return 0.0
-    if x != x or y != y:  # != on Values compares nodes, so only a float NaN gets here
+    if xd != xd or yd != yd:
         return math.nan
     raise DomainError(
-        f"pow: the derivative with respect to y does not exist at x={float(x)!r}, "
-        f"y={float(y)!r}: x**y is not differentiable in y there"
+        f"pow: the derivative with respect to y does not exist at x={xd!r}, "
+        f"y={yd!r}: x**y is not differentiable in y there"
     )
 
 
-# Kinks: the derivative at 0 is 0, as in PyTorch. A NaN input gives a NaN derivative.
+# Kinks: the derivative at 0 is 0, as in PyTorch. abs'(x) is sign(x), NaN at NaN;
+# relu'(x) is 1 where x > 0 and 0 elsewhere, NaN included, as TensorFlow, PyTorch and
+# JAX have it (relu(nan) itself is NaN).
 
 
 def _abs_dx(x: Value | float) -> float:
-    if x > 0.0:
+    xd = _number(x)
+    if xd > 0.0:
         return 1.0
-    if x < 0.0:
+    if xd < 0.0:
         return -1.0
-    return 0.0 if float(x) == 0.0 else math.nan  # float(): == on a Value compares nodes
+    return 0.0 if xd == 0.0 else math.nan
 
 
 def _relu_dx(x: Value | float) -> float:
-    if x > 0.0:
-        return 1.0
-    return 0.0 if x <= 0.0 else math.nan
+    return 1.0 if _number(x) > 0.0 else 0.0
 
 
 def _tanh_dx(x: Value | float) -> Value | float:
-    # sech(x)**2 = 4 / (e**x + e**-x)**2 keeps full relative precision for large |x|,
-    # where the textbook 1 - tanh(x)**2 rounds to 0.
-    s = exp(x) + exp(-x)
-    return 4.0 / (s * s)
+    # sech(x)**2 = 4 s(2x) s(-2x), with s the sigmoid: exact to full relative precision
+    # for large |x|, where the textbook 1 - tanh(x)**2 rounds to 0, and a product of
+    # numbers in [0, 1] however far out, so that its own derivatives (higher orders)
+    # never meet inf / inf, as 4 / (e**x + e**-x)**2 does past |x| = 709.78.
+    return 4.0 * sigmoid(2.0 * x) * sigmoid(-2.0 * x)
 
 
 def _sigmoid_dx(x: Value | float) -> Value | float:
@@ -246,6 +256,16 @@ sqrt: Op = Op("sqrt", math.sqrt,
           [lambda x: 0.5 / sqrt(x)],
           sympy=lambda x: sp().sqrt(x), domain=[NONNEGATIVE],
           doc="square root, x >= 0; not differentiable at 0")
+
+# How a gradient taken under an outer tape stays connected to what its target depends
+# on (see GradientTape.gradient): the outer tape sees the gradient as a function of the
+# target with slope 0, so differentiating it again gives 0, never None, for anything
+# the target depends on. A rule that returns a constant still depends on its argument.
+hold = Op("hold", lambda value, at: value,
+          [lambda value, at: 1.0,
+           lambda value, at: 0.0],
+          sympy=lambda value, at: value,
+          doc="value, as a function of at with slope 0 (d/dvalue = 1, d/dat = 0)")
 # fmt: on
 
 BUILTINS: tuple[Op, ...] = (
@@ -265,6 +285,7 @@ BUILTINS: tuple[Op, ...] = (
     sigmoid,
     relu,
     sqrt,
+    hold,
 )
 """Every built-in op, in the order the table declares them."""
 

@@ -22,9 +22,10 @@ argument, when the table is bound.
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import TYPE_CHECKING, Final, SupportsFloat, final
 
-from ..errors import ArgumentTypeError, OpDefinitionError
+from ..errors import ArgumentTypeError, OpDefinitionError, ValueAsNumberWarning
 from ..recording.context import RECORDING
 from .changes import note_change
 from .numbers import checked_float, constant, short_repr
@@ -32,7 +33,7 @@ from .numbers import checked_float, constant, short_repr
 if TYPE_CHECKING:
     from .op import Op
 
-__all__ = ["Value", "next_node", "node_value", "rebuilt", "use_operators"]
+__all__ = ["Value", "next_node", "node_value", "number", "rebuilt", "use_operators"]
 
 _recording = RECORDING.get
 _new: Final = object.__new__
@@ -94,6 +95,17 @@ class Value:
         return self._id
 
     def __float__(self) -> float:
+        sink = _recording()
+        if sink is not None and sink.watches(self._id):
+            warnings.warn(
+                f"float() of {self!r} while a tape records (math.sin(x), numpy.float64(x) "
+                "and the like call it too) gives a plain float the tape cannot follow: no "
+                "gradient flows through it. Use microtape's ops (mt.sin(x)) to stay on the "
+                "tape, or read x.data (or work in tape.stop_recording()) if a constant is "
+                "what you mean",
+                ValueAsNumberWarning,
+                stacklevel=2,
+            )
         return self._data
 
     def __repr__(self) -> str:
@@ -112,6 +124,15 @@ class Value:
     def __eq__(self, other: object) -> bool:
         if type(other) is Value:
             return self._id == other._id
+        if constant(other) is not None:
+            _warn_compared(self, "==", other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if type(other) is Value:
+            return self._id != other._id
+        if constant(other) is not None:
+            _warn_compared(self, "!=", other)
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -273,6 +294,33 @@ class Value:
 
     def __abs__(self) -> Value:
         return _ABS(self)
+
+
+def number(x: Value | SupportsFloat) -> float:
+    """The float of ``x``: ``x.data`` for a Value, ``float(x)`` for anything else.
+
+    For code that takes a Value or a plain number, such as a derivative rule that
+    branches on its argument's sign: unlike ``float(x)``, it never warns while a tape
+    records, because reading the number is what it means to do.
+
+    Example:
+        >>> import microtape as mt
+        >>> mt.number(mt.Value(2.5)), mt.number(3)
+        (2.5, 3.0)
+    """
+    if type(x) is Value:
+        return x._data
+    return _to_float(x)
+
+
+def _warn_compared(value: Value, sign: str, number: object) -> None:
+    warnings.warn(
+        f"{value!r} {sign} {number!r} compares a Value with a number: Values compare by "
+        f"identity (the same node of the graph), never by number, so this is "
+        f"{sign == '!='}. Compare the numbers: x.data {sign} {number!r}",
+        ValueAsNumberWarning,
+        stacklevel=3,
+    )
 
 
 def node_value(data: float, node: int) -> Value:

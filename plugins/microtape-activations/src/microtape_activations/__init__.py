@@ -29,19 +29,12 @@ Example:
 from __future__ import annotations
 
 import math
-from types import ModuleType
 
 import microtape as mt
 from microtape import Op, Value
+from microtape.symbolic import sympy
 
 __all__ = ["ALL", "gelu", "hypot", "logaddexp", "maximum", "normal_cdf", "softplus"]
-
-
-def _sympy() -> ModuleType:
-    """sympy, imported on first use: only check_op and the tests call the sympy forms."""
-    import sympy
-
-    return sympy
 
 
 LN2 = math.log(2.0)
@@ -58,11 +51,11 @@ def _hypot_share(p: Value | float, q: Value | float) -> Value | float:
     # p / hypot(p, q) is right, but its own derivative (hypot's second derivative) then
     # comes out as 1/h - (p/h)**2 / h, which cancels to noise far from the diagonal.
     # At p = q = 0 there is no derivative: q / p raises, and the tape refuses the point.
-    if abs(float(p)) >= abs(float(q)):
+    if abs(mt.number(p)) >= abs(mt.number(q)):
         t = q / p
-        return math.copysign(1.0, float(p)) / mt.sqrt(1.0 + t * t)
+        return math.copysign(1.0, mt.number(p)) / mt.sqrt(1.0 + t * t)
     t = p / q
-    return t * math.copysign(1.0, float(q)) / mt.sqrt(1.0 + t * t)
+    return t * math.copysign(1.0, mt.number(q)) / mt.sqrt(1.0 + t * t)
 
 
 # ---- logaddexp and softplus: log(e**a + e**b) and log(1 + e**x), without overflow -------------
@@ -97,7 +90,7 @@ def _maximum(a: float, b: float) -> float:
 
 def _maximum_share(p: Value | float, q: Value | float) -> float:
     """d/dp maximum(p, q): 1 where p is larger, 0 where it is smaller, 1/2 at a tie."""
-    pf, qf = float(p), float(q)
+    pf, qf = mt.number(p), mt.number(q)
     if pf > qf:
         return 1.0
     if pf < qf:
@@ -126,7 +119,7 @@ def _gelu_dx(x: Value | float) -> Value | float:
     # Phi(x) + x * phi(x). Where phi(x) underflows to 0 the second term is 0, also at
     # x = +-inf, where computing it would give inf * 0 = NaN.
     density = _normal_pdf(x)
-    if float(density) == 0.0:
+    if mt.number(density) == 0.0:
         return normal_cdf(x)
     return normal_cdf(x) + x * density
 
@@ -137,13 +130,13 @@ def _gelu_dx(x: Value | float) -> Value | float:
 hypot: Op = Op("hypot", math.hypot,
            [lambda a, b: _hypot_share(a, b),
             lambda a, b: _hypot_share(b, a)],
-           sympy=lambda a, b: _sympy().sqrt(a**2 + b**2),
+           sympy=lambda a, b: sympy().sqrt(a**2 + b**2),
            doc="sqrt(a**2 + b**2) without overflow; not differentiable at (0, 0)")
 
 logaddexp = Op("logaddexp", _logaddexp,
                [lambda a, b: mt.sigmoid(a - b),
                 lambda a, b: mt.sigmoid(b - a)],
-               sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)),
+               sympy=lambda a, b: sympy().log(sympy().exp(a) + sympy().exp(b)),
                doc="log(e**a + e**b) without overflow")
 
 maximum = Op("maximum", _maximum,
@@ -151,22 +144,22 @@ maximum = Op("maximum", _maximum,
               lambda a, b: _maximum_share(b, a)],
              # The tie branch states the convention: at a == b the value is (a + b) / 2
              # = a, and its partials are 1/2 each.
-             sympy=lambda a, b: _sympy().Piecewise((a, a > b), (b, a < b), ((a + b) / 2, True)),
+             sympy=lambda a, b: sympy().Piecewise((a, a > b), (b, a < b), ((a + b) / 2, True)),
              doc="the larger of a and b; at a tie each gets half the gradient")
 
 softplus = Op("softplus", _softplus,
               [lambda x: mt.sigmoid(x)],
-              sympy=lambda x: _sympy().log(1 + _sympy().exp(x)),
+              sympy=lambda x: sympy().log(1 + sympy().exp(x)),
               doc="log(1 + e**x), a smooth relu")
 
 normal_cdf: Op = Op("normal_cdf", _normal_cdf,
                 [_normal_pdf],
-                sympy=lambda x: _sympy().erfc(-x / _sympy().sqrt(2)) / 2,
+                sympy=lambda x: sympy().erfc(-x / sympy().sqrt(2)) / 2,
                 doc="standard normal distribution function Phi(x)")
 
 gelu = Op("gelu", _gelu,
           [_gelu_dx],
-          sympy=lambda x: x * _sympy().erfc(-x / _sympy().sqrt(2)) / 2,
+          sympy=lambda x: x * sympy().erfc(-x / sympy().sqrt(2)) / 2,
           doc="x * Phi(x), the exact (erf) form of GELU")
 # fmt: on
 

@@ -27,19 +27,12 @@ Example:
 from __future__ import annotations
 
 import math
-from types import ModuleType
 
 import microtape as mt
 from microtape import Interval, Op, Value
+from microtape.symbolic import sympy
 
 __all__ = ["ALL", "acosh", "asinh", "atanh", "cosh", "erf", "sinh"]
-
-
-def _sympy() -> ModuleType:
-    """sympy, imported on first use: only check_op and the tests call the sympy forms."""
-    import sympy
-
-    return sympy
 
 
 AT_LEAST_ONE = Interval(1.0, include_low=True)
@@ -70,7 +63,7 @@ def _cosh(x: float) -> float:
 def _asinh_dx(x: Value | float) -> Value | float:
     # 1 / sqrt(1 + x**2). Past |x| = 1 it is written with r = 1/x, as |r| / sqrt(1 + r**2),
     # so that x**2 cannot overflow for large x.
-    if abs(float(x)) <= 1.0:
+    if abs(mt.number(x)) <= 1.0:
         return 1.0 / mt.sqrt(1.0 + x * x)
     r = 1.0 / x
     return mt.abs(r) / mt.sqrt(1.0 + r * r)
@@ -80,7 +73,7 @@ def _acosh_dx(x: Value | float) -> Value | float:
     # 1 / sqrt(x**2 - 1), with (x - 1) * (x + 1) for precision near 1. At x = 1 the
     # derivative is infinite: 1 / 0 raises, and the tape refuses to record the point.
     # Past 2 it is written with r = 1/x, so that x**2 cannot overflow.
-    if float(x) <= 2.0:
+    if mt.number(x) <= 2.0:
         return 1.0 / mt.sqrt((x - 1.0) * (x + 1.0))
     r = 1.0 / x
     return r / mt.sqrt((1.0 - r) * (1.0 + r))
@@ -91,29 +84,29 @@ def _acosh_dx(x: Value | float) -> Value | float:
 # fmt: off
 sinh: Op = Op("sinh", _sinh,
           [lambda x: cosh(x)],
-          sympy=lambda x: _sympy().sinh(x), doc="hyperbolic sine; inf past |x| = 710.5")
+          sympy=lambda x: sympy().sinh(x), doc="hyperbolic sine; inf past |x| = 710.5")
 
 cosh: Op = Op("cosh", _cosh,
           [lambda x: sinh(x)],
-          sympy=lambda x: _sympy().cosh(x), doc="hyperbolic cosine; inf past |x| = 710.5")
+          sympy=lambda x: sympy().cosh(x), doc="hyperbolic cosine; inf past |x| = 710.5")
 
 asinh = Op("asinh", math.asinh,
            [_asinh_dx],
-           sympy=lambda x: _sympy().asinh(x), doc="inverse hyperbolic sine")
+           sympy=lambda x: sympy().asinh(x), doc="inverse hyperbolic sine")
 
 acosh = Op("acosh", math.acosh,
            [_acosh_dx],
-           sympy=lambda x: _sympy().acosh(x), domain=[AT_LEAST_ONE],
+           sympy=lambda x: sympy().acosh(x), domain=[AT_LEAST_ONE],
            doc="inverse hyperbolic cosine, x >= 1; not differentiable at 1")
 
 atanh = Op("atanh", math.atanh,
            [lambda x: 1.0 / ((1.0 - x) * (1.0 + x))],
-           sympy=lambda x: _sympy().atanh(x), domain=[OPEN_UNIT],
+           sympy=lambda x: sympy().atanh(x), domain=[OPEN_UNIT],
            doc="inverse hyperbolic tangent, -1 < x < 1")
 
 erf = Op("erf", math.erf,
          [lambda x: TWO_OVER_SQRT_PI * mt.exp(-(x * x))],
-         sympy=lambda x: _sympy().erf(x), doc="error function 2/sqrt(pi) * integral of e**-t**2")
+         sympy=lambda x: sympy().erf(x), doc="error function 2/sqrt(pi) * integral of e**-t**2")
 # fmt: on
 
 ALL: tuple[Op, ...] = (sinh, cosh, asinh, acosh, atanh, erf)
