@@ -67,6 +67,7 @@ Section = tuple[str, Callable[[Settings], Report], Callable[[Report], list[str]]
 SECTIONS: tuple[Section, ...] = (
     ("workloads", measure.workloads, report.workloads),
     ("second_order", measure.second_order, report.second_order),
+    ("forward_mode", measure.forward_mode, report.forward_mode),
     ("arithmetic", measure.arithmetic, report.arithmetic),
     ("import", measure.import_time, report.import_time),
     ("deep_chain", measure.deep_chain, report.deep_chain),

@@ -24,12 +24,14 @@ from .instruments import (
     record_and_sweep,
     stat,
     timed,
+    timed_keeping,
     tracing,
 )
 
 __all__ = [
     "arithmetic",
     "deep_chain",
+    "forward_mode",
     "import_time",
     "memory",
     "plugin_ops",
@@ -38,6 +40,8 @@ __all__ = [
 ]
 
 SECOND_ORDER_VARIABLES: Final = 10
+
+FORWARD_WORKLOADS: Final = ("mlp", "chain")
 
 
 def workloads(settings: Settings) -> Report:
@@ -104,6 +108,15 @@ def second_order(settings: Settings) -> Report:
             counts["gradient"] = w.count_records(tape)
         return tape.gradient(y, xs)
 
+    direction = [1.0 if i % 2 == 0 else -0.5 for i in range(len(xs))]
+
+    def hvp() -> object:
+        with mt.ForwardAccumulator(xs, direction) as acc:
+            with mt.GradientTape() as tape:
+                y = probes.second_order_function(xs)
+            g = tape.gradient(y, xs)
+        return acc.jvp(g)
+
     def hessian(count: bool = False) -> object:
         with mt.GradientTape() as outer:
             with mt.GradientTape() as inner:
@@ -125,12 +138,15 @@ def second_order(settings: Settings) -> Report:
 
     gradient_runs: list[float] = []
     hessian_runs: list[float] = []
+    hvp_runs: list[float] = []
     for _ in range(settings.repeat):
         gradient_runs.append(timed(loop(gradient)))
         hessian_runs.append(timed(loop(hessian)))
+        hvp_runs.append(timed(loop(hvp)))
     per_call = 1e6 / settings.loops
     gradient_us = stat(gradient_runs, per_call)
     hessian_us = stat(hessian_runs, per_call)
+    hvp_us = stat(hvp_runs, per_call)
     return {
         "variables": len(xs),
         "gradient_records": counts["gradient"],
@@ -138,7 +154,83 @@ def second_order(settings: Settings) -> Report:
         "gradient_us": gradient_us,
         "hessian_us": hessian_us,
         "ratio": ratio(hessian_us, gradient_us),
+        "hvp_us": hvp_us,
+        "hvp_ratio": ratio(hvp_us, gradient_us),
     }
+
+
+def forward_mode(settings: Settings) -> Report:
+    """Forward mode against recording, per node, on the reference workloads.
+
+    Each workload runs inside a ``ForwardAccumulator`` along a direction in which every
+    input moves, then ``acc.jvp(output)``; inside a ``GradientTape`` (recording only:
+    what the forward pass costs in reverse mode before any sweep); and inside a tape
+    followed by ``tape.gradient`` (the workloads figure). Runs are interleaved. Each
+    timed region holds the pass alone: the accumulator or the tape is dropped after the
+    clock. Also the bytes an accumulator holds per node while it and the output are
+    alive, and what is left once they are dropped.
+    """
+    passes = {
+        "mlp": probes.mlp_pass(settings.points),
+        "chain": probes.chain_pass(settings.depth),
+    }
+    report: Report = {}
+    for name in FORWARD_WORKLOADS:
+        sources, run = passes[name]
+        direction = [1.0] * len(sources)
+
+        def record(run: Callable[[], mt.Value] = run) -> object:
+            with mt.GradientTape() as tape:
+                run()
+            return tape
+
+        def forward(
+            run: Callable[[], mt.Value] = run,
+            sources: list[mt.Value] = sources,
+            direction: list[float] = direction,
+        ) -> object:
+            with mt.ForwardAccumulator(sources, direction) as acc:
+                out = run()
+            acc.jvp(out)
+            return acc
+
+        def gradient(
+            run: Callable[[], mt.Value] = run, sources: list[mt.Value] = sources
+        ) -> object:
+            with mt.GradientTape() as tape:
+                out = run()
+            tape.gradient(out, sources)
+            return tape
+
+        with mt.GradientTape() as counted:
+            run()
+        nodes = w.count_records(counted)
+        del counted
+        with tracing() as held:
+            acc = mt.ForwardAccumulator(sources, direction)
+            with acc:
+                out = run()
+            size = held()
+            del acc, out
+            gc.collect()
+            left = held()
+        runs: dict[str, list[float]] = {"record": [], "forward": [], "gradient": []}
+        for _ in range(settings.repeat):
+            runs["record"].append(timed_keeping(record))
+            runs["forward"].append(timed_keeping(forward))
+            runs["gradient"].append(timed_keeping(gradient))
+        ns = {key: stat(samples, 1e9 / nodes) for key, samples in runs.items()}
+        report[name] = {
+            "nodes": nodes,
+            "record_ns_per_node": ns["record"],
+            "forward_ns_per_node": ns["forward"],
+            "gradient_ns_per_node": ns["gradient"],
+            "ratio": ratio(ns["forward"], ns["record"]),
+            "gradient_ratio": ratio(ns["forward"], ns["gradient"]),
+            "bytes_per_node": size / nodes,
+            "still_held_bytes": left,
+        }
+    return report
 
 
 def arithmetic(settings: Settings) -> Report:

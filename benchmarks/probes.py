@@ -1,30 +1,38 @@
-"""The smaller figures' workloads: plugin ops, second order, bare arithmetic.
+"""The smaller figures' workloads: plugin ops, second order, bare arithmetic, forward mode.
 
 - Plugin ops built with ``mt.Op`` (not built-ins), and chains that apply one op per
   node, to compare a plugin op with built-in ops of the same arity.
-- A function of ten variables whose Hessian, through nested tapes, is compared with one
-  first-order gradient.
+- A function of ten variables whose Hessian, through nested tapes, and Hessian-vector
+  product, forward over reverse, are compared with one first-order gradient.
 - An arithmetic expression written once and run on Values outside any tape and on floats.
+- The reference workloads as forward passes whose inputs exist before the pass (an
+  accumulator is given its primals before the ops run).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import random
+from collections.abc import Callable
 from typing import Any, Final
 
 import microtape as mt
 
+from . import workloads as w
 from .workloads import Build
 
 __all__ = [
     "ARITHMETIC_OPS_PER_STEP",
+    "Pass",
     "arithmetic",
     "bench_cosh",
     "bench_hypot",
     "bench_mul",
     "bench_sinh",
     "binary_chain_build",
+    "chain_pass",
+    "mlp_pass",
     "product_chain_build",
     "second_order_function",
     "unary_chain_build",
@@ -118,3 +126,43 @@ def arithmetic(y: Any, a: Any, b: Any, steps: int) -> Any:
     for _ in range(steps):
         y = y * a + b - 0.5 * y
     return y
+
+
+# ---- forward mode: the reference workloads with their inputs made first ----------------------
+
+Pass = tuple[list[mt.Value], Callable[[], mt.Value]]
+"""The sources of a workload, made once, and its forward pass, which returns the output."""
+
+
+def chain_pass(depth: int) -> Pass:
+    """The chain workload (``workloads.chain_build``): ``a`` and ``b`` made once; each pass
+    makes ``y`` and runs ``y = relu(y * a + b)`` ``depth`` times."""
+    a, b = mt.Value(0.999), mt.Value(0.001)
+
+    def run() -> mt.Value:
+        y = mt.Value(0.5)
+        for _ in range(depth):
+            y = mt.relu(y * a + b)
+        return y
+
+    return [a, b], run
+
+
+def mlp_pass(points: int) -> Pass:
+    """The mlp workload (``workloads.mlp_build``): parameters made once, the loss per pass."""
+    xs, ys = w.data(points)
+    params = w.make_params(random.Random(1), mt.Value)
+    flat = [
+        p for group in params for row in group for p in (row if isinstance(row, list) else [row])
+    ]
+
+    def run() -> mt.Value:
+        loss: mt.Value = w.mlp_loss(params, xs, ys, mt.relu, mt.Value)
+        return loss
+
+    return flat, run
+
+
+def _row(row: Any) -> list[Any]:
+    """A row of a weight matrix, or one bias as a row of one."""
+    return row if isinstance(row, list) else [row]

@@ -12,6 +12,7 @@ from .instruments import Report, Stat
 __all__ = [
     "arithmetic",
     "deep_chain",
+    "forward_mode",
     "header",
     "import_time",
     "memory",
@@ -25,6 +26,12 @@ LABEL = 44
 
 PAIR = 22
 """Width of one "min / median" column."""
+
+FORWARD_TARGET = 1.5
+"""Forward mode's cost per node against recording, at most (the issue that asked for it)."""
+
+HVP_TARGET = 4.0
+"""A Hessian-vector product against one gradient, at most."""
 
 
 def _pair(stat: Stat, digits: int) -> str:
@@ -85,7 +92,31 @@ def second_order(r: Report) -> list[str]:
             "us",
         ),
         _row("ratio Hessian / gradient", r["ratio"], 1, "x"),
+        _row("Hessian-vector product, forward over reverse", r["hvp_us"], 1, "us"),
+        _row("ratio HVP / gradient", r["hvp_ratio"], 1, "x")
+        + f"  (target: at most {HVP_TARGET:g}x)",
     ]
+
+
+def forward_mode(report: Report) -> list[str]:
+    lines = [
+        "Forward mode: a ForwardAccumulator around the reference workloads (every input",
+        "moving), against recording them on a tape; per node of the tape's records.",
+    ]
+    for name, r in report.items():
+        lines += [
+            f"  the {name} workload ({r['nodes']:,} nodes)",
+            _row("  record on a tape", r["record_ns_per_node"], 0, "ns/node"),
+            _row("  forward mode, then acc.jvp", r["forward_ns_per_node"], 0, "ns/node"),
+            _row("  record + tape.gradient", r["gradient_ns_per_node"], 0, "ns/node"),
+            _row("  ratio forward / record", r["ratio"], 2, "x")
+            + f"  (target: at most {FORWARD_TARGET:g}x)",
+            _row("  ratio forward / record + gradient", r["gradient_ratio"], 2, "x"),
+            f"  {'    bytes held per node by the accumulator':<{LABEL}}"
+            f"{r['bytes_per_node']:>{PAIR},.0f} bytes "
+            f"({r['still_held_bytes']:,} left once dropped)",
+        ]
+    return lines
 
 
 def arithmetic(r: Report) -> list[str]:

@@ -12,9 +12,11 @@ Example:
 from __future__ import annotations
 
 __all__ = [
+    "AccumulatorView",
     "ArgumentTypeError",
     "DomainError",
     "DotText",
+    "ForwardAccumulator",
     "GradientTape",
     "GraphvizError",
     "Interval",
@@ -38,6 +40,11 @@ __all__ = [
     "abs",
     "cos",
     "exp",
+    "grad",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "jvp",
     "log",
     "number",
     "op",
@@ -53,6 +60,8 @@ __all__ = [
     "tan",
     "tanh",
     "to_dot",
+    "value_and_grad",
+    "vjp",
 ]
 
 __version__ = "0.1.0"
@@ -78,8 +87,9 @@ from .core.errors import (
     UnknownOpError,
     ValueAsNumberWarning,
 )
+from .core.tapes.accumulator import AccumulatorView, ForwardAccumulator
+from .core.tapes.describer import describe_with as _describe_with
 from .core.tapes.tape import GradientTape
-from .core.tapes.tape import describe_with as _describe_with
 from .core.tapes.view import Record, TapeState, TapeView
 from .core.values.builtins import abs_ as abs
 from .core.values.builtins import add as _add
@@ -95,16 +105,24 @@ if TYPE_CHECKING:
     from . import nn as nn
     from . import optim as optim
     from . import testing as testing
-    from .core.tapes.tape import Describer
+    from .core.tapes.describer import Describer
+    from .functions import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
     from .inspection.dot import DotText, render_dot, to_dot
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
 
-# The registry and inspection are loaded the first time one of their names is used, not
-# by `import microtape`: a script that only records and differentiates does not pay for
-# them.
+# The registry, inspection and the function transforms are loaded the first time one of
+# their names is used, not by `import microtape`: a script that only records and
+# differentiates does not pay for them.
 _LAZY = {
     "DotText": "microtape.inspection.dot",
+    "grad": "microtape.functions",
+    "hessian": "microtape.functions",
+    "hvp": "microtape.functions",
+    "jacobian": "microtape.functions",
+    "jvp": "microtape.functions",
+    "value_and_grad": "microtape.functions",
+    "vjp": "microtape.functions",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",
     "PluginOp": "microtape.registry.plugins",

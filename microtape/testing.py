@@ -8,12 +8,14 @@ This is the check microtape runs on its own ops, offered to plugin authors::
         check_op(sinh)              # value, first, second and third partials, 100 points
 
 At each point hypothesis draws from the op's declared domain, ``check_op`` compares
-the value, every first partial (one tape) and every second partial (two nested
-tapes) with sympy's symbolic derivatives evaluated at 40 significant digits at the
-exact float point. Where sympy says the op or a derivative is not a finite real
-number, the op must raise :class:`~microtape.DomainError` instead (or, where
-sympy's formula is only indeterminate, return the one-sided limit sympy finds). An
-op without a sympy form is checked against central finite differences.
+the value, every first partial (one tape, and one forward accumulator per argument)
+and every second partial (two nested tapes, and forward mode nested each way: forward
+over forward, forward over reverse, reverse over forward) with sympy's symbolic
+derivatives evaluated at 40 significant digits at the exact float point. Where sympy
+says the op or a derivative is not a finite real number, the op must raise
+:class:`~microtape.DomainError` instead (or, where sympy's formula is only
+indeterminate, return the one-sided limit sympy finds). An op without a sympy form is
+checked against central finite differences.
 
 Needs the ``testing`` extra (sympy and hypothesis): ``pip install 'microtape[testing]'``.
 """
@@ -37,6 +39,7 @@ except ImportError as _missing:  # pragma: no cover - exercised by a subprocess 
     ) from _missing
 
 from .core.errors import ArgumentTypeError, DomainError
+from .core.tapes.accumulator import ForwardAccumulator
 from .core.tapes.tape import GradientTape
 from .core.values.interval import Interval
 from .core.values.op import Op
@@ -441,6 +444,18 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
                 first[i],
                 g.data,
             )
+    # -- first partials in forward mode: one accumulator along each argument -----------------
+    for i in range(n):
+        values = [Value(p) for p in point]
+        with ForwardAccumulator(values[i], 1.0) as acc:
+            out = op(*values)
+        ctx.compare(
+            f"forward mode: d/d{op.arg_names[i]} (argument {i})",
+            point,
+            oracle,
+            first[i],
+            acc.jvp(out, "zero").data,
+        )
     if order < 2 or not all(e.defined for e in first):
         return
     # -- second partials: a gradient taken on an outer tape, differentiated again -------------
@@ -468,9 +483,55 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
             ctx.compare(
                 f"d2/d{op.arg_names[i]}d{op.arg_names[j]}", point, oracle, second[i][j], h.data
             )
+    _check_forward_second(ctx, oracle, point, second)
     if order < 3 or not all(e.defined for row in second for e in row):
         return
     _check_third(ctx, oracle, point)
+
+
+def _check_forward_second(
+    ctx: _Context, oracle: _Oracle, point: list[float], second: list[list[_Expected]]
+) -> None:
+    """Second partials with forward mode nested each way, against the same oracle."""
+    op = ctx.op
+    n = op.arity
+    for i in range(n):
+        for j in range(n):
+            name = f"d2/d{op.arg_names[i]}d{op.arg_names[j]}"
+            found: list[tuple[str, float]] = []
+            values = [Value(p) for p in point]
+            try:
+                with ForwardAccumulator(values[j], 1.0) as outer:  # forward over forward
+                    with ForwardAccumulator(values[i], 1.0) as inner:
+                        out = op(*values)
+                found.append(
+                    ("forward over forward", outer.jvp(inner.jvp(out, "zero"), "zero").data)
+                )
+                values = [Value(p) for p in point]
+                with ForwardAccumulator(values[j], 1.0) as acc:  # forward over reverse
+                    with GradientTape() as tape:
+                        out = op(*values)
+                    g = tape.gradient(out, values[i], unconnected_gradients="zero")
+                found.append(("forward over reverse", acc.jvp(g, "zero").data))
+                values = [Value(p) for p in point]
+                with GradientTape() as tape:  # reverse over forward
+                    with ForwardAccumulator(values[i], 1.0) as acc:
+                        out = op(*values)
+                    t = acc.jvp(out, "zero")
+                h = tape.gradient(t, values[j], unconnected_gradients="zero")
+                found.append(("reverse over forward", h.data))
+            except DomainError:
+                if all(e.defined for row in second for e in row):
+                    ctx.fail(
+                        f"{name} in forward mode: raised DomainError where sympy gives finite "
+                        "values",
+                        point,
+                        second[i][j].number,
+                        "DomainError",
+                    )
+                return
+            for how, actual in found:
+                ctx.compare(f"{name} ({how})", point, oracle, second[i][j], actual)
 
 
 def _check_third(ctx: _Context, oracle: _Oracle, point: list[float]) -> None:
@@ -568,10 +629,12 @@ def check_op(
 
     Args:
         op: the op to check.
-        order: 0 checks values only, 1 adds first partials, 2 adds second partials
-            through nested tapes, 3 (default) adds third partials. An op without a
-            ``sympy=`` form is compared with central finite differences of itself, with
-            ``rtol`` at least 1e-4 and ``atol`` at least 1e-6 (``microtape check`` says so).
+        order: 0 checks values only, 1 adds first partials (reverse and forward
+            mode), 2 adds second partials through nested tapes and through forward mode
+            nested each way, 3 (default) adds third partials through three tapes. An op
+            without a ``sympy=`` form is compared with central finite differences of
+            itself, with ``rtol`` at least 1e-4 and ``atol`` at least 1e-6 (``microtape
+            check`` says so).
         max_examples: how many points hypothesis draws.
         rtol, atol: a result passes when ``|actual - expected| <= atol + rtol * |expected|``.
         bound: points are drawn with each coordinate in ``[-bound, bound]``.

@@ -165,6 +165,25 @@ def test_second_order_cost_is_a_hessian_against_one_gradient(report: Report) -> 
     _same_ratio(second["ratio"], second["hessian_us"], second["gradient_us"])
 
 
+def test_a_hessian_vector_product_is_compared_with_the_same_gradient(report: Report) -> None:
+    second = report["second_order"]
+    _same_ratio(second["hvp_ratio"], second["hvp_us"], second["gradient_us"])
+
+
+@pytest.mark.parametrize("workload", ["mlp", "chain"])
+def test_forward_mode_is_compared_per_node_with_recording_the_same_workload(
+    report: Report, workload: str
+) -> None:
+    entry = report["forward_mode"][workload]
+    assert entry["nodes"] == report["workloads"][workload]["nodes"]  # the same passes
+    _same_ratio(entry["ratio"], entry["forward_ns_per_node"], entry["record_ns_per_node"])
+    _same_ratio(
+        entry["gradient_ratio"], entry["forward_ns_per_node"], entry["gradient_ns_per_node"]
+    )
+    assert 0 < entry["bytes_per_node"] < 1_000
+    assert entry["still_held_bytes"] < entry["bytes_per_node"] * entry["nodes"] / 10
+
+
 def test_arithmetic_outside_a_tape_is_compared_with_floats(report: Report) -> None:
     arithmetic = report["arithmetic"]
     assert arithmetic["ops"] == probes.ARITHMETIC_OPS_PER_STEP * DEPTH
@@ -238,6 +257,7 @@ def test_text_report_shows_the_machine_and_every_section() -> None:
     for heading in (
         "Reference workloads",
         "Second order",
+        "Forward mode",
         "Arithmetic outside any tape",
         "import microtape, in fresh interpreters",
         "Deep chain",

@@ -60,6 +60,7 @@ def test_every_example_is_tested() -> None:
         "two_moons",
         "custom_op",
         "see_the_tape",
+        "hessian_vector",
     }
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
@@ -122,6 +123,29 @@ def test_newton_reaches_ln_2_in_six_steps_with_exact_second_derivatives(
         assert second == pytest.approx(math.exp(x), rel=1e-14)
 
 
+def test_hessian_vector_newton_cg_converges_fast_on_hvps_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = _load("hessian_vector")
+    result, out = module.main(), capsys.readouterr().out
+    # At the minimum the gradient vanishes, worked out by hand from the loss's formula:
+    # mean of -y x sigma(-y w.x) plus PENALTY w.
+    w = result.newton_x
+    gradient = [module.PENALTY * wi for wi in w]
+    for x, y in zip(module.POINTS, module.LABELS, strict=True):
+        margin = y * sum(wi * xi for wi, xi in zip(w, x, strict=True))
+        weight = -y / (1.0 + math.exp(margin)) / module.SAMPLES
+        gradient = [g + weight * xi for g, xi in zip(gradient, x, strict=True)]
+    assert max(map(abs, gradient)) < 1e-9
+    assert result.newton_iterations <= 8  # Newton: the digits double near the end
+    assert result.hvp_calls <= 4 * module.FEATURES * result.newton_iterations
+    assert result.bfgs_iterations > 3 * result.newton_iterations  # the point of the example
+    assert result.bfgs_x == pytest.approx(w, abs=1e-6)
+    assert result.curvature_gap < 1e-12  # hvp is the Hessian times the vector
+    assert all(c > 0 for c in result.curvatures)  # a minimum: positive curvature
+    assert f"in {result.newton_iterations} iterations" in out and "BFGS" in out
+
+
 def test_two_moons_classifier_fits_the_training_points(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -175,7 +199,8 @@ def test_see_the_tape_shows_the_graph_of_the_readme_picture(
 
 
 @pytest.mark.parametrize(
-    "name", ["linear_regression", "no_tape", "persistent_tape", "newton", "see_the_tape"]
+    "name",
+    ["linear_regression", "no_tape", "persistent_tape", "newton", "see_the_tape", "hessian_vector"],
 )
 def test_examples_run_as_scripts_from_a_clone_without_installing(name: str) -> None:
     # -S: no site-packages, so the installed microtape is out of reach and the example

@@ -144,6 +144,58 @@ def test_mypy_strict_outside_the_repo_sees_the_example_plugins_types(outside: Pa
         assert re.fullmatch(pattern, found), found
 
 
+FUNCTIONS_SCRIPT = """\
+from collections.abc import Sequence
+
+import microtape as mt
+
+
+def f(x: mt.Value) -> mt.Value:
+    return x * x
+
+
+def g(x: float) -> float:
+    return x * x
+
+
+def h(p: Sequence[mt.Value]) -> mt.Value:
+    return p[0] * p[1]
+
+
+def two(a: mt.Value, b: mt.Value) -> mt.Value:
+    return a * b
+
+
+def polar(p: list[mt.Value]) -> list[mt.Value]:
+    return [p[0] * mt.cos(p[1]), p[0] * mt.sin(p[1])]
+
+"""
+
+FLOATS = rf"builtins\.list\[{FLOAT}\]|list\[{FLOAT}\]"
+SEQ = rf"(typing\.)?Sequence\[{FLOAT}\]"
+TRANSFORMS = {
+    "mt.grad(f)": rf"def \({FLOAT}\) -> {FLOAT}",
+    "mt.grad(g)(2.0)": FLOAT,
+    "mt.grad(h)": rf"def \({SEQ}\) -> ({FLOATS})",
+    "mt.grad(two, argnums=(0, 1))": rf"def \({FLOAT}, {FLOAT}\) -> tuple\[{FLOAT}, {FLOAT}\]",
+    "mt.value_and_grad(h)": rf"def \({SEQ}\) -> tuple\[{FLOAT}, ({FLOATS})\]",
+    "mt.jvp(f, (1.0,), (1.0,))": rf"tuple\[{FLOAT}, {FLOAT}\]",
+    "mt.hessian(h)": rf"def \({SEQ}\) -> (builtins\.)?list\[({FLOATS})\]",
+    "mt.hvp(f, 1.0, 1.0)": FLOAT,
+    "mt.jacobian(polar)": rf"def \({SEQ}\) -> (builtins\.)?list\[({FLOATS})\]",
+    "mt.grad(lambda x: x * x)(1.0)": "Any",
+}
+
+
+def test_mypy_strict_sees_floats_in_and_out_of_the_function_transforms(outside: Path) -> None:
+    _installed("microtape")
+    script = FUNCTIONS_SCRIPT + "".join(f"reveal_type({e})\n" for e in TRANSFORMS)
+    revealed = _revealed(outside, script)
+    assert len(revealed) == len(TRANSFORMS), revealed
+    for (expression, pattern), found in zip(TRANSFORMS.items(), revealed, strict=True):
+        assert re.fullmatch(pattern, found), (expression, found)
+
+
 # ---- running from the folder that holds the clone ----------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -243,6 +244,105 @@ def equality_with_a_number() -> None:
         assert x == x
 
 
+# ---- forward mode -----------------------------------------------------------------------------
+
+
+def _value(v: Value | None) -> float:
+    assert v is not None
+    return v.data
+
+
+def forward_mode() -> None:
+    x = Value(3.0)
+    with mt.ForwardAccumulator(x, 1.0) as acc:
+        y = x * x
+    assert _value(acc.jvp(y)) == 6.0
+
+
+def when_a_tangent_is_computed() -> None:
+    x = Value(3.0)
+    with mt.ForwardAccumulator(x, 1.0) as acc:
+        y = x * x
+        assert _value(acc.jvp(y)) == 6.0  # there as soon as the op ran
+    assert acc.view().computed == 1  # one tangent kept, no record
+
+
+def tangent_of_a_value_not_from_a_primal() -> None:
+    x, other = Value(1.0), Value(2.0)
+    before = x * x
+    with mt.ForwardAccumulator(x, 1.0) as acc:
+        unrelated = other * other
+    assert acc.jvp(before) is None and acc.jvp(unrelated) is None
+    assert _value(acc.jvp(unrelated, "zero")) == 0.0
+
+
+def nesting_tapes_and_accumulators() -> None:
+    x = Value(0.3)
+    with GradientTape() as outer:
+        with mt.ForwardAccumulator(x, 1.0):
+            with GradientTape() as inner:
+                mt.tanh(x)
+    assert inner.view().count == 1  # the op only
+    assert outer.view().count > 1  # the op and the arithmetic of its tangent
+
+
+def forward_over_reverse() -> None:
+    x = Value(2.0)
+    with mt.ForwardAccumulator(x, 1.0) as acc:
+        with GradientTape() as tape:
+            y = x * x * x
+        g = tape.gradient(y, x)
+    assert _value(acc.jvp(g)) == 12.0
+
+
+def reverse_over_forward() -> None:
+    x = Value(2.0)
+    with GradientTape() as tape:
+        with mt.ForwardAccumulator(x, 1.0) as acc:
+            y = x * x * x
+        t = acc.jvp(y)
+    assert _value(tape.gradient(t, x)) == 12.0
+
+
+def higher_directional_derivatives() -> None:
+    x = Value(1.1)
+    with mt.ForwardAccumulator(x, 1.0) as outer:
+        with mt.ForwardAccumulator(x, 1.0) as inner:
+            y = x**3.5
+    assert _value(outer.jvp(inner.jvp(y))) == pytest.approx(3.5 * 2.5 * 1.1**1.5, rel=1e-14)
+    assert inner.jvp(outer.jvp(y)) is None
+
+
+def pause_forward_mode() -> None:
+    x = Value(2.0)
+    with GradientTape() as tape:
+        with mt.ForwardAccumulator(x, 1.0) as acc:
+            with acc.stop_recording():
+                y = x * x
+            z = y * x
+    assert acc.jvp(y) is None and _value(acc.jvp(z)) == 4.0
+    assert _value(tape.gradient(z, x)) == 12.0  # the tape saw it all
+
+
+def jvp_many_times() -> None:
+    x = Value(2.0)
+    with mt.ForwardAccumulator(x, 1.0) as acc:
+        y = x * x
+        inside = _value(acc.jvp(y))
+    assert [inside, *(_value(acc.jvp(y)) for _ in range(3))] == [4.0] * 4
+
+
+def forward_memory() -> None:
+    x = Value(0.5)
+    acc = mt.ForwardAccumulator(x, 1.0)
+    with acc:
+        y = x
+        for _ in range(1000):
+            y = y * 1.0
+    assert acc.view().computed == 1000  # one tangent per node
+    assert sys.getrefcount(acc) == 2  # only the name holds it: dropped, it is freed
+
+
 ROWS: dict[str, Row] = {
     "What is recorded": Row(what_is_recorded, "inside `with tape:`", "inside `with tape:`", False),
     "Differentiable by default": Row(
@@ -274,6 +374,32 @@ ROWS: dict[str, Row] = {
         float_of_a_recorded_value, "`ValueAsNumberWarning`", "silently", True
     ),
     "`x == 0`": Row(equality_with_a_number, "`ValueAsNumberWarning`", "elementwise", True),
+    "**Forward mode**": Row(
+        forward_mode, "ForwardAccumulator(primals, tangents)", "ForwardAccumulator", False
+    ),
+    "When a tangent is computed": Row(
+        when_a_tangent_is_computed, "as each op runs", "as each op runs", False
+    ),
+    "Tangent of a Value not computed from a primal inside the block": Row(
+        tangent_of_a_value_not_from_a_primal, "`None`", "`None`", False
+    ),
+    "Nesting tapes and accumulators": Row(
+        nesting_tapes_and_accumulators, "in the order entered", "strict nesting", False
+    ),
+    "Forward over reverse (Hessian-vector product)": Row(
+        forward_over_reverse, "acc.jvp(tape.gradient(y, x))", "the same", False
+    ),
+    "Reverse over forward": Row(
+        reverse_over_forward, "tape.gradient(acc.jvp(y), x)", "the same", False
+    ),
+    "Higher directional derivatives": Row(
+        higher_directional_derivatives, "outer.jvp(inner.jvp(y))", "the same", False
+    ),
+    "Pause forward mode": Row(pause_forward_mode, "acc.stop_recording()", "no such method", True),
+    "`jvp` inside the block, or many times": Row(
+        jvp_many_times, "any number of times", "the same", False
+    ),
+    "Memory": Row(forward_memory, "until the accumulator is dropped", "freed with it", True),
 }
 
 

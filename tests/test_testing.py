@@ -56,6 +56,30 @@ def test_a_wrong_second_derivative_is_caught() -> None:
         check_op(_sinh(rules=[rule]), order=2, max_examples=30)
 
 
+def test_forward_mode_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An engine whose forward mode pushed twice the tangent: the op is right, the
+    # accumulator is not, and check_op says which check found it.
+    def doubled(primals: object, tangents: float) -> mt.ForwardAccumulator:
+        return mt.ForwardAccumulator(primals, 2.0 * tangents)
+
+    monkeypatch.setattr(testing, "ForwardAccumulator", doubled)
+    with pytest.raises(AssertionError, match=r"forward mode: d/dx \(argument 0\)"):
+        check_op(_sinh(), max_examples=5)
+
+
+def test_forward_mode_nested_inside_forward_mode_is_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from microtape.core.recording.context import sinks
+
+    def doubled_inside(primals: object, tangents: float) -> mt.ForwardAccumulator:
+        return mt.ForwardAccumulator(primals, 2.0 * tangents if sinks() else tangents)
+
+    monkeypatch.setattr(testing, "ForwardAccumulator", doubled_inside)
+    with pytest.raises(AssertionError, match=r"d2/dxdx \(forward over forward\)"):
+        check_op(_sinh(), max_examples=5)
+
+
 def test_a_forward_that_disagrees_with_the_sympy_form_is_caught() -> None:
     with pytest.raises(AssertionError, match=r"value"):
         check_op(_sinh(forward=math.cosh), max_examples=30)

@@ -6,8 +6,10 @@ Its parts, each importing only those listed before it:
 - ``recording/``: which tapes record in this thread or task (``context.py``), and what
   one record is (``record.py``, the only module that knows the layout of a record).
 - ``values/``: ``Value``, ``Op``, and the built-in op table (``builtins.py``).
-- ``transforms/``: what is done with records; today the reverse sweep (``reverse.py``).
-- ``tapes/``: ``GradientTape``, where it keeps its records, and its read-only view.
+- ``transforms/``: what is done with records: the reverse sweep (``reverse.py``) and
+  forward mode (``forward.py``).
+- ``tapes/``: ``GradientTape``, where it keeps its records, and its read-only view;
+  ``ForwardAccumulator``.
 
 Nothing here imports inspection, the registry, teaching, testing or the command line;
 they are built on top of it.

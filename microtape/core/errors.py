@@ -11,7 +11,7 @@ programmer would expect, so ``except ValueError`` keeps working::
         ├── DomainError          (ValueError)     a number outside an op's domain
         ├── UnconnectedGradientError (LookupError) no gradient, with unconnected="raise"
         ├── MissingGradientError (ValueError)     an optimizer was handed a None gradient
-        ├── ShapeError           (ValueError)     a sequence of the wrong length (nn, losses)
+        ├── ShapeError           (ValueError)     sizes or nestings that do not match
         ├── OpDefinitionError    (ValueError)     an Op that cannot be built
         ├── OpConflictError      (ValueError)     two ops want one name
         └── UnknownOpError       (LookupError)    no op has that name
@@ -75,7 +75,8 @@ class MissingGradientError(MicrotapeError, ValueError):
 
 
 class ShapeError(MicrotapeError, ValueError):
-    """A sequence has the wrong length: a layer's input, or predictions against targets."""
+    """Sizes or nestings do not match: a layer's input, predictions against targets, or a
+    forward accumulator's tangents against its primals."""
 
 
 class UnconnectedGradientError(MicrotapeError, LookupError):

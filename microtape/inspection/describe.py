@@ -1,8 +1,8 @@
-"""The words a tape speaks: ``print(tape)``, ``tape.explain`` and its table in Jupyter,
-installed into the core.
+"""The words a tape speaks (``print(tape)``, ``tape.explain``, its table in Jupyter) and an
+accumulator speaks (``print(acc)``), installed into the core.
 
-The core's tape knows nothing of inspection; it asks a
-:class:`~microtape.core.tapes.tape.Describer` for text, and ``import microtape`` hands it
+The core's tapes and accumulators know nothing of inspection; they ask a
+:class:`~microtape.core.tapes.describer.Describer` for text, and ``import microtape`` hands it
 this one (``describe_with(DESCRIBER)``).
 """
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, final
 
+from ..core.tapes.accumulator import AccumulatorView
 from ..core.tapes.view import TapeView
 from ..core.values.value import Value
 from .explain import explain
+from .forward import summarize_tangents
 from .html import tape_html
 from .summary import summarize
 
@@ -24,7 +26,8 @@ __all__ = ["DESCRIBER", "TextDescriber"]
 class TextDescriber:
     """Describes tapes with :func:`~microtape.inspection.summary.summarize`,
     :func:`~microtape.inspection.explain.explain` and
-    :func:`~microtape.inspection.html.tape_html`."""
+    :func:`~microtape.inspection.html.tape_html`, accumulators with
+    :func:`~microtape.inspection.forward.summarize_tangents`."""
 
     __slots__ = ()
 
@@ -36,6 +39,9 @@ class TextDescriber:
 
     def html(self, view: TapeView) -> str:
         return tape_html(view)
+
+    def tangents(self, view: AccumulatorView) -> str:
+        return summarize_tangents(view)
 
 
 DESCRIBER: Final = TextDescriber()

@@ -2,11 +2,12 @@
 
 The answer lives in one :class:`contextvars.ContextVar` holding the *sink* of the
 recording tapes, or None when no tape records. A sink has an ``extend(record)``
-method. With one tape recording (the usual case), the sink is that tape's flat list
-of records itself, so recording an op costs one context-variable read, one ``is
-None`` test and one ``list.extend``: no loop. With several tapes (nested tapes, for
-higher derivatives), the sink is a :class:`FanOut` that hands each record to every
-tape's sink.
+method; a forward accumulator is a sink too, which pushes tangents through the records
+instead of keeping them (``transforms/forward.py``). With one tape recording (the usual
+case), the sink is that tape's flat list of records itself, so recording an op costs
+one context-variable read, one ``is None`` test and one ``list.extend``: no loop. With
+several tapes (nested tapes, for higher derivatives), the sink is a :class:`FanOut`
+that hands each record to every tape's sink, outermost first.
 
 The variable is only ever set, never mutated: entering a tape sets a new sink and
 keeps the token, and leaving resets that token, which restores the previous sink
@@ -24,7 +25,18 @@ from typing import TYPE_CHECKING, Final, Protocol, final
 if TYPE_CHECKING:
     from .record import Rows
 
-__all__ = ["RECORDING", "Entered", "FanOut", "Sink", "is_recording", "joined", "sinks", "without"]
+__all__ = [
+    "RECORDING",
+    "Entered",
+    "FanOut",
+    "Sink",
+    "before",
+    "is_recording",
+    "joined",
+    "sink_of",
+    "sinks",
+    "without",
+]
 
 
 class Sink(Protocol):
@@ -73,7 +85,8 @@ def sinks() -> tuple[Sink, ...]:
     return current.sinks if isinstance(current, FanOut) else (current,)
 
 
-def _of(chosen: tuple[Sink, ...]) -> Sink | None:
+def sink_of(chosen: tuple[Sink, ...]) -> Sink | None:
+    """The sink that hands each record to every one of ``chosen`` (None for none)."""
     if not chosen:
         return None
     return chosen[0] if len(chosen) == 1 else FanOut(chosen)
@@ -81,12 +94,23 @@ def _of(chosen: tuple[Sink, ...]) -> Sink | None:
 
 def joined(sink: Sink) -> Sink | None:
     """The sink for the current tapes plus ``sink``."""
-    return _of((*sinks(), sink))
+    return sink_of((*sinks(), sink))
 
 
 def without(sink: Sink) -> Sink | None:
     """The sink for the current tapes minus ``sink``."""
-    return _of(tuple(s for s in sinks() if s is not sink))
+    return sink_of(tuple(s for s in sinks() if s is not sink))
+
+
+def before(sink: Sink) -> tuple[Sink, ...]:
+    """The sinks entered before ``sink`` and recording here, outermost first (none if
+    ``sink`` is not recording here). Forward mode records its own arithmetic on these and
+    on no other (see ``transforms/forward.py``)."""
+    chosen = sinks()
+    for i, s in enumerate(chosen):
+        if s is sink:
+            return chosen[:i]
+    return ()
 
 
 def is_recording(sink: Sink) -> bool:

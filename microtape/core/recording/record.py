@@ -63,6 +63,7 @@ __all__ = [
     "arguments",
     "backwards",
     "count",
+    "drop_last",
     "first",
     "nodes",
     "op_count",
@@ -261,3 +262,16 @@ def op_of_row(flat: Sequence[Entry], i: int) -> tuple[Op, int]:
     assert not isinstance(op, (int, float))
     first = j - max(op.arity - 2, 0)
     return op, 1 + (i - first)
+
+
+def drop_last(flat: list[Entry], rows: Rows) -> bool:
+    """Take the rows of one op off the end of ``flat``, if they are its last rows.
+
+    Rows are matched by their output nodes, which are never reused. Returns whether
+    they were there (a tape that filters what it records may not have kept them).
+    """
+    size = len(rows)
+    if len(flat) < size or flat[len(flat) - size + OUT :: WIDTH] != list(rows[OUT::WIDTH]):
+        return False
+    del flat[len(flat) - size :]
+    return True

@@ -1,4 +1,5 @@
-"""What ``gradient`` is asked: targets, sources, upstream gradients, the unconnected mode.
+"""What ``gradient`` and ``ForwardAccumulator`` are asked: targets, sources, upstream
+gradients, the unconnected mode, primals and their tangents.
 
 ``tape.gradient(loss, {"w": [w1, w2], "b": b})`` returns ``{"w": [g1, g2], "b": gb}``:
 the sources are flattened to a list, the sweep fills in one result per leaf, and the
@@ -6,17 +7,18 @@ same structure is rebuilt around the results (:func:`flatten`). Iteration is exp
 (a stack), so even a deeply nested structure needs no recursion. The target may be a
 Value, None, or a nesting of them (summed), with upstream gradients in the same
 structure; :func:`seeds` turns them into what a sweep starts from, with errors that say
-which argument is wrong.
+which argument is wrong. :func:`pairs` matches a forward accumulator's primals with
+their tangents, nest by nest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, Literal, TypeAlias, TypeVar, Union
+from typing import Final, Literal, NoReturn, TypeAlias, TypeVar, Union
 
-from ..errors import ArgumentTypeError
+from ..errors import ArgumentTypeError, ShapeError
 from ..transforms.reverse import Gradient
-from ..values.numbers import as_number
+from ..values.numbers import as_number, short_repr
 from ..values.value import Value
 
 __all__ = [
@@ -24,8 +26,10 @@ __all__ = [
     "Target",
     "UnconnectedGradients",
     "flatten",
+    "flatten_targets",
     "leaves",
     "mode",
+    "pairs",
     "seeds",
     "targets",
 ]
@@ -118,6 +122,16 @@ def flatten(structure: object, what: str) -> tuple[list[Value], Callable[[list[T
     return found, rebuild  # type: ignore[return-value]  # _walk kept only Values
 
 
+def flatten_targets(
+    structure: object, what: str
+) -> tuple[list[Value | None], Callable[[list[T]], object]]:
+    """:func:`flatten`, keeping None leaves (a gradient that was None) in their places."""
+    found, rebuild = _walk(
+        structure, what, lambda leaf: leaf is None or type(leaf) is Value, "a Value or None"
+    )
+    return found, rebuild  # type: ignore[return-value]  # _walk kept only Values and None
+
+
 def leaves(
     structure: object, what: str, keep: Callable[[object], bool], expected: str
 ) -> list[object]:
@@ -141,6 +155,10 @@ def _walk(
     stack: list[tuple[object, str, bool]] = [(structure, what, False)]
     while stack:
         node, path, expanded = stack.pop()
+        if type(node) is Value and keep(node):  # the usual leaf: no container checks
+            leaves.append(node)
+            plan.append((None, 0))
+            continue
         if isinstance(node, (Mapping, list, tuple)) and not expanded:
             if id(node) in open_ids:
                 raise ArgumentTypeError(
@@ -199,3 +217,101 @@ def _like(container: object, children: list[object]) -> object:
     if isinstance(container, tuple) and hasattr(container, "_fields"):  # a namedtuple
         return cls(*children)
     return cls(children)
+
+
+def _refuse_primals(primals: object, what: str) -> NoReturn:
+    """Raise the error :func:`flatten` gives for ``primals``, for the accumulator."""
+    try:
+        flatten(primals, "primals")
+    except ArgumentTypeError as error:
+        raise ArgumentTypeError(f"{what}: {error}; a primal is a Value to differentiate") from None
+    raise AssertionError("flatten accepted what pairs refused")  # pragma: no cover
+
+
+def pairs(primals: object, tangents: object, what: str) -> list[tuple[str, Value, Value | float]]:
+    """Each primal with its tangent and its path (``primals['w'][1]``), in order.
+
+    ``primals`` is a Value or a nest of lists, tuples and dicts of Values; ``tangents``
+    has the same nesting (a list may stand for a tuple), with a number or a Value for
+    each primal.
+
+    Raises:
+        ArgumentTypeError: naming the path of a primal that is not a Value, or of a
+            tangent that is not a number or a Value.
+        ShapeError: naming the path where the two nestings differ, or a Value listed
+            twice as a primal.
+    """
+    found: list[tuple[str, Value, Value | float]] = []
+    open_ids: set[int] = set()  # containers being expanded: meeting one again is a cycle
+    stack: list[tuple[object, object, str, bool]] = [(primals, tangents, "", False)]
+    while stack:
+        primal, tangent, at, done = stack.pop()
+        if done:  # every entry of this container has been paired
+            open_ids.discard(id(primal))
+            continue
+        if type(primal) is Value:
+            # The usual leaf first, without the container checks (Mapping is an ABC).
+            if type(tangent) is float or type(tangent) is Value:
+                given: Value | float = tangent  # checked just above
+            elif isinstance(tangent, (Mapping, list, tuple)):
+                raise ShapeError(
+                    f"{what}: tangents{at} is a {type(tangent).__name__} but primals{at} is "
+                    f"one Value ({primal!r}); give one number (or Value) per primal"
+                )
+            else:
+                given = as_number(what, f"tangents{at}", tangent)
+            found.append((f"primals{at}", primal, given))
+            continue
+        if not isinstance(primal, (Mapping, list, tuple)) or id(primal) in open_ids:
+            _refuse_primals(primals, what)  # not a Value, or a container inside itself
+        open_ids.add(id(primal))
+        stack.append((primal, None, at, True))
+        if isinstance(primal, Mapping):
+            if not isinstance(tangent, Mapping):
+                raise ShapeError(
+                    f"{what}: primals{at} is a {type(primal).__name__} but tangents{at} is "
+                    f"{type(tangent).__name__} {short_repr(tangent)}; give tangents the "
+                    "nesting of primals"
+                )
+            missing = [k for k in primal if k not in tangent]
+            extra = [k for k in tangent if k not in primal]
+            if missing or extra:
+                raise ShapeError(
+                    f"{what}: the keys of tangents{at} differ from those of primals{at}: "
+                    + "; ".join(
+                        part
+                        for part in (
+                            f"no tangent for {', '.join(map(repr, missing))}" if missing else "",
+                            f"a tangent for {', '.join(map(repr, extra))}, which is not a primal"
+                            if extra
+                            else "",
+                        )
+                        if part
+                    )
+                )
+            for key in reversed(list(primal.keys())):
+                stack.append((primal[key], tangent[key], f"{at}[{key!r}]", False))
+        else:
+            if not isinstance(tangent, (list, tuple)):
+                raise ShapeError(
+                    f"{what}: primals{at} is a {type(primal).__name__} of {len(primal)} but "
+                    f"tangents{at} is {type(tangent).__name__} {short_repr(tangent)}; give "
+                    "tangents the nesting of primals"
+                )
+            if len(tangent) != len(primal):
+                raise ShapeError(
+                    f"{what}: primals{at} holds {len(primal)} entr"
+                    f"{'y' if len(primal) == 1 else 'ies'} but tangents{at} holds "
+                    f"{len(tangent)}; give one tangent per primal"
+                )
+            for i in range(len(primal) - 1, -1, -1):
+                stack.append((primal[i], tangent[i], f"{at}[{i}]", False))
+    first: dict[Value, str] = {}
+    for path, primal, _ in found:
+        seen = first.setdefault(primal, path)
+        if seen is not path:
+            raise ShapeError(
+                f"{what}: {seen} and {path} are the same Value ({primal!r}); list each primal "
+                "once (add up the tangents if you meant both)"
+            )
+    return found

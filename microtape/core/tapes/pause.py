@@ -1,4 +1,4 @@
-"""``tape.stop_recording()``: a block in which one tape records nothing.
+"""``tape.stop_recording()``: a block in which one tape (or accumulator) records nothing.
 
 Pausing takes the tape's sink out of the recording context (other tapes keep
 recording), ends the tape's current stretch of records (see ``storage.py``), and on the
@@ -26,19 +26,20 @@ class Pause:
 
     Args:
         sink: the tape's sink, to take out of the recording context.
-        flat: the tape's records, whose stretch ends here.
+        flat: the tape's records, whose stretch ends here; None for a forward
+            accumulator, which keeps no records.
         outermost: no other pause of this tape is open; only the outermost pause
             ends and restarts the stretch, and counts as a pause for ``explain``.
     """
 
     __slots__ = ("entered", "flat", "outermost", "sink", "start")
 
-    def __init__(self, sink: Sink, flat: Flat, outermost: bool) -> None:
+    def __init__(self, sink: Sink, flat: Flat | None, outermost: bool) -> None:
         self.sink = sink
         self.flat = flat
         self.outermost = outermost
-        self.start = record.count(flat)
-        if outermost:
+        self.start = 0 if flat is None else record.count(flat)
+        if outermost and flat is not None:
             flat.end(last_change())
         self.entered = Entered(without(sink))
 
@@ -54,6 +55,8 @@ class Pause:
             RECORDING.set(joined(sink))
         elif not still and is_recording(sink):
             RECORDING.set(without(sink))
+        if flat is None:
+            return None
         if self.outermost and still and flat is self.flat:  # not reset or released inside
             flat.begin(last_change())
             return (self.start, record.count(flat))

@@ -12,56 +12,28 @@ with every intermediate number of the computation, until ``release()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Literal, Protocol, TypeVar, final, overload
+from typing import Final, Literal, TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks
-from ..transforms.reverse import Gradient, float_sweep, value_sweep
+from ..transforms.forward import Tangent, Tangents
+from ..transforms.reverse import Gradient, float_sweep, tangent_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
-from ..values.value import Value
+from ..values.value import Value, number
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
+from .describer import described
 from .pause import Pause
 from .storage import Closed, Flat, WatchFilter, check_unchanged, flats
 from .view import TapeState, TapeView
 
-__all__ = ["Describer", "GradientTape", "describe_with"]
+__all__ = ["GradientTape"]
 
 K = TypeVar("K")
-
-
-class Describer(Protocol):
-    """What turns a tape's view into words: ``print(tape)``, ``tape.explain``, and the
-    table a notebook shows for a tape.
-
-    The tape does not write its own descriptions; ``microtape.inspection`` does, on top of
-    the public :class:`TapeView`, and ``import microtape`` installs it with
-    :func:`describe_with` (the core imports nothing from inspection).
-    """
-
-    def summary(self, view: TapeView) -> str:
-        """The table ``print(tape)`` shows."""
-
-    def explain(self, view: TapeView, targets: Sequence[Value], source: Value) -> str:
-        """Why the gradient of the sum of ``targets`` w.r.t. ``source`` is what it is."""
-
-    def html(self, view: TapeView) -> str:
-        """The table of ``summary`` as HTML, escaped: what Jupyter displays for a tape."""
-
-
-_describer: Callable[[], Describer] | None = None
-
-
-def describe_with(describer: Callable[[], Describer]) -> None:
-    """Have every tape describe itself (``print(tape)``, ``explain``, its HTML table) with
-    the describer that ``describer()`` returns; it is called when a tape is first asked for
-    words."""
-    global _describer
-    _describer = describer
 
 
 @final
@@ -580,11 +552,26 @@ class GradientTape:
         assert flat is not None
         by_node = {t.node: s for t, s in seeded.items()}
         check_unchanged(flat, by_node)
-        if RECORDING.get() is None:
+        current = RECORDING.get()
+        if current is None:
             floats = {n: float(s) for n, s in by_node.items()}
             keep = {s.node for s in sources}
             grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
             return self._results(grads, seeded, sources, unconnected, held=False)
+        if type(current) is Tangents:
+            # Forward over reverse, and nothing else records: one accumulator on floats
+            # wants the gradient's tangent, which tangent_sweep computes without
+            # building the chain rule's Values (see reverse.py). No tape records the
+            # sweep, so nothing needs holding; the tangents follow the held rule (below).
+            tangents = current.tangents
+            floats = {n: number(s) for n, s in by_node.items()}
+            moving = {n: tangents.get(s.node) for n, s in by_node.items() if type(s) is Value}
+            given = {n: number(t) for n, t in moving.items() if t is not None}
+            grads, dgrads = tangent_sweep(flat, record.count(flat), floats, given, tangents)
+            base = 0.0 if any(tangents.get(t.node) is not None for t in seeded) else None
+            return self._results(
+                grads, seeded, sources, unconnected, held=False, moving=(dgrads, tangents, base)
+            )
         # The higher-order sweep records on the tapes that are recording. If it fails
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
@@ -604,6 +591,7 @@ class GradientTape:
         sources: list[Value],
         unconnected: str,
         held: bool,
+        moving: tuple[Mapping[int, float], dict[int, Tangent], float | None] | None = None,
     ) -> list[Value | None]:
         """The gradient of each source from the sweep's ``grads``.
 
@@ -613,6 +601,11 @@ class GradientTape:
         gives 0, not None, for any of them, even where the rules gave plain numbers (a
         constant, or a kink's slope), as TensorFlow does for relu and JAX everywhere.
         None means what it means on the first order: not connected.
+
+        ``moving``: the gradients' tangents from ``tangent_sweep``, the accumulator's
+        tangents, and the tangent of a gradient that does not move itself (0.0 if a
+        target moves, as a held gradient's would be; None if none does). Each new
+        gradient Value gets its tangent there, as if the accumulator had seen it computed.
         """
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
@@ -641,7 +634,12 @@ class GradientTape:
                 taken.add(g)
                 results.append(g)
             else:
-                results.append(Value(g))
+                v = Value(g)
+                if moving is not None:
+                    dg = moving[0].get(source.node, moving[2])
+                    if dg is not None:
+                        moving[1][v.node] = dg
+                results.append(v)
         return results
 
     def _connected(self) -> set[int]:
@@ -677,27 +675,30 @@ class GradientTape:
         return self._explain(targets(target), source)
 
     def _explain(self, found: Sequence[Value], source: Value) -> str:
-        if _describer is None:
+        describer = described()
+        if describer is None:
             return f"{self!r}: no describer installed (import microtape to install one)"
-        return _describer().explain(self.view(), found, source)
+        return describer.explain(self.view(), found, source)
 
     def summary(self) -> str:
         """The recorded ops as a table: index, op, inputs, output, local derivatives and,
         after a gradient call on a persistent tape, each node's gradient."""
-        if _describer is None:
+        describer = described()
+        if describer is None:
             return repr(self)
-        return _describer().summary(self.view())
+        return describer.summary(self.view())
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
         """What Jupyter shows for a tape: the table of ``print(tape)``, as HTML."""
-        if _describer is None:
+        describer = described()
+        if describer is None:
             from html import escape
 
             return f"<pre>{escape(repr(self))}</pre>"
-        return _describer().html(self.view())
+        return describer.html(self.view())
 
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"

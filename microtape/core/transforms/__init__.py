@@ -1,5 +1,7 @@
 """Transformations: what is done with a tape's records.
 
-``reverse.py`` is the reverse sweep (gradients), on floats and on Values. A new
-transformation is a new module here that reads records through ``recording/record.py``.
+``reverse.py`` is the reverse sweep (gradients), on floats and on Values; ``forward.py``
+pushes tangents through each op's rows as it runs (forward mode), on floats and on
+Values. A new transformation is a new module here that reads records through
+``recording/record.py``.
 """

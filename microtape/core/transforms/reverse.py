@@ -20,18 +20,25 @@ numbers, and a node number is never reused.
   the chain rule is itself an op recorded on the outer tapes: differentiating the
   result again gives the second derivative. The rules are the same table entries
   whose float results the first form uses.
+- :func:`tangent_sweep` runs when the one thing recording is a forward accumulator on
+  floats (forward over reverse: ``acc.jvp(tape.gradient(y, x))``, a Hessian-vector
+  product). The Value sweep would build every product and sum of the chain rule as a
+  Value only for that accumulator to push its tangent and drop it; this sweep computes
+  each gradient and its tangent side by side, on floats, with the same rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import TypeAlias, Union
+from collections.abc import Callable, Collection, Sequence
+from typing import TypeAlias, Union, cast
 
 from ..recording import record
+from ..recording.context import RECORDING
 from ..recording.record import Entry
-from ..values.value import Value, rebuilt
+from ..values.value import Value, node_value, number, rebuilt
+from .forward import Tangent, Tangents
 
-__all__ = ["Gradient", "float_sweep", "value_sweep"]
+__all__ = ["Gradient", "float_sweep", "tangent_sweep", "value_sweep"]
 
 Gradient: TypeAlias = Union[Value, float]
 """A gradient on its way back: a float on the first-order sweep, a Value when recorded."""
@@ -122,6 +129,133 @@ def value_sweep(
         if db is not None:
             _accumulate(grads, b, g, rules[1](va, vb))  # type: ignore[arg-type]
     return grads
+
+
+def tangent_sweep(
+    flat: Sequence[Entry],
+    count: int,
+    seeds: dict[int, float],
+    seed_tangents: dict[int, float],
+    tangents: dict[int, Tangent],
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Back-propagate through the first ``count`` rows on floats, carrying each gradient's
+    tangent along a forward accumulator's direction.
+
+    The chain rule's step ``grad[arg] += g * p`` has the tangent ``dg * p + g * dp``,
+    where ``dg`` is the tangent of ``g`` and ``dp`` that of the local partial ``p``.
+    ``p`` is the float the op stored. ``dp`` is the rule differentiated along the
+    tangents of the op's arguments: the rule is called on the arguments that move,
+    rebuilt as Values of their nodes, while the accumulator's own sink records, so
+    forward mode runs on the rule's ops alone (an op none of whose arguments moves
+    needs no call). A gradient with no tangent (None) depends on no primal.
+
+    Args:
+        flat: the tape's records.
+        count: how many rows to sweep.
+        seeds: the upstream gradient of each target node.
+        seed_tangents: the tangent of each seed that has one.
+        tangents: the accumulator's tangents by node, all floats: what it pushed while
+            the tape recorded, and where the rules' ops are pushed now.
+
+    Returns:
+        The gradients and their tangents, by node.
+    """
+    grads = seeds
+    dgrads = seed_tangents
+    get, dget = grads.get, dgrads.get
+    # A sink of the class Tangents holds floats only (see forward.py).
+    tget = cast(Callable[[int | None], float | None], tangents.get)
+    token = RECORDING.set(Tangents(tangents))  # the rules' ops go there, and nowhere else
+    try:
+        i = count
+        for op, db, xb, b, da, xa, a, _, out in record.backwards(record.first(flat, count)):
+            i -= 1
+            g = get(out)
+            if g is None or op is None:  # not on the way to a target, or a hidden node
+                continue
+            dg = dget(out)
+            if op.arity > 2:
+                nodes, numbers, partials, _ = record.arguments(flat, i, op.arity)
+                args: list[Value | float] = [
+                    x if n is None or tget(n) is None else node_value(x, n)
+                    for n, x in zip(nodes, numbers)  # noqa: B905  # same length
+                ]
+                moving = any(type(arg) is Value for arg in args)
+                for k, node in enumerate(nodes):
+                    p = partials[k]
+                    if p is not None:
+                        dp = _moved(op.derivatives[k](*args), tget) if moving else None
+                        _carry(grads, dgrads, node, g, dg, p, dp)  # type: ignore[arg-type]
+                continue
+            # One or two arguments, written out as the float sweep is: the partials'
+            # tangents first (only if an argument moves), then the two chain-rule steps.
+            ta = tget(a)  # None for a constant
+            tb = tget(b)
+            dpa = dpb = None
+            if ta is not None or tb is not None:
+                va = xa if ta is None else node_value(xa, a)  # type: ignore[arg-type]
+                rules = op.derivatives
+                if op.arity == 1:
+                    moved = rules[0](va)
+                    if type(moved) is Value:
+                        dpa = tget(moved.node)
+                else:
+                    vb = xb if tb is None else node_value(xb, b)  # type: ignore[arg-type]
+                    if da is not None:
+                        moved = rules[0](va, vb)
+                        if type(moved) is Value:
+                            dpa = tget(moved.node)
+                    if db is not None:
+                        moved = rules[1](va, vb)
+                        if type(moved) is Value:
+                            dpb = tget(moved.node)
+            if da is not None:
+                _carry(grads, dgrads, a, g, dg, da, dpa)  # type: ignore[arg-type]
+            if db is not None:
+                _carry(grads, dgrads, b, g, dg, db, dpb)  # type: ignore[arg-type]
+    finally:
+        RECORDING.reset(token)
+    return grads, dgrads
+
+
+def _moved(partial: Value | float, tangent: Callable[[int], Tangent | None]) -> float | None:
+    """The tangent of a partial the rule computed: None if it is a plain number."""
+    if type(partial) is not Value:
+        return None
+    t = tangent(partial.node)
+    return None if t is None else number(t)
+
+
+def _carry(
+    grads: dict[int, float],
+    dgrads: dict[int, float],
+    node: int,
+    g: float,
+    dg: float | None,
+    p: float,
+    dp: float | None,
+) -> None:
+    """One step of the chain rule, ``grad[node] += g * p``, and its tangent
+    ``dg * p + g * dp``; a zero factor is a strong zero, as in the float sweep."""
+    c = g * p
+    if c != c and (p == 0.0 or g == 0.0):
+        c = 0.0  # a zero slope stops even an infinite gradient (0 * inf is NaN)
+    prev = grads.get(node)
+    grads[node] = c if prev is None else prev + c
+    if dp is None:
+        if dg is None or p == 0.0:
+            return  # a constant zero slope: no tangent, as the sweep on Values gives
+        step = _strong(dg, p)
+    else:
+        step = _strong(g, dp) if dg is None else _strong(dg, p) + _strong(g, dp)
+    prev_t = dgrads.get(node)
+    dgrads[node] = step if prev_t is None else prev_t + step
+
+
+def _strong(a: float, b: float) -> float:
+    """``a * b``, with an exact zero of either giving 0 even against inf."""
+    c = a * b
+    return 0.0 if c != c and (a == 0.0 or b == 0.0) else c
 
 
 def _accumulate(grads: dict[int, Gradient], arg: int, g: Gradient, partial: Gradient) -> None:
