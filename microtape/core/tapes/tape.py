@@ -15,15 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Literal, Protocol, TypeVar, final, overload
+from typing import Final, Literal, Protocol, TypeVar, cast, final, overload
 
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks
+from ..recording.tracing import TRACING
 from ..transforms.reverse import Gradient, float_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
-from ..values.value import Value
+from ..values.value import Value, read
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
 from .pause import Pause
 from .storage import Closed, Flat, WatchFilter, check_unchanged, flats
@@ -86,6 +87,7 @@ class GradientTape:
     """
 
     __slots__ = (
+        "__weakref__",  # a tracer (mt.function) checks that no tape outlives a traced call
         "_dropped",
         "_explicit",
         "_flat",
@@ -145,6 +147,9 @@ class GradientTape:
             self._sink = WatchFilter(flat, self._connected())
         self._token = Entered(joined(self._sink))
         self._state = TapeState.RECORDING
+        observer = TRACING.get()
+        if observer is not None:
+            observer.entered(self)
         return self
 
     def __exit__(
@@ -580,22 +585,38 @@ class GradientTape:
         assert flat is not None
         by_node = {t.node: s for t, s in seeded.items()}
         check_unchanged(flat, by_node)
-        if RECORDING.get() is None:
-            floats = {n: float(s) for n, s in by_node.items()}
+        recording = RECORDING.get()
+        observer = TRACING.get()
+        # A tracer (mt.function) records everything, but is no tape: where it alone
+        # records, the sweep runs on floats, as it would untraced, and the tracer writes
+        # that sweep as code of its own.
+        if recording is None or recording is cast(object, observer):
+            floats = {n: s if type(s) is float else read(s) for n, s in by_node.items()}  # type: ignore[arg-type]
             keep = {s.node for s in sources}
             grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
-            return self._results(grads, seeded, sources, unconnected, held=False)
+            if observer is None:
+                return self._results(grads, seeded, sources, unconnected, held=False)
+            swept: dict[int, int] = {}
+            results = self._results(grads, seeded, sources, unconnected, False, swept)
+            observer.differentiated(flat, by_node, sources, results, swept)
+            return results
         # The higher-order sweep records on the tapes that are recording. If it fails
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
         before = [(f, len(f)) for f in flats(sinks())]
+        if observer is not None:
+            observer.sweep_started()
         try:
-            grads = value_sweep(flat, record.count(flat), by_node)
+            rule_called = None if observer is None else observer.rule_called
+            grads = value_sweep(flat, record.count(flat), by_node, rule_called)
             return self._results(grads, seeded, sources, unconnected, held=True)
         except BaseException:
             for f, length in before:
                 del f[length:]
             raise
+        finally:
+            if observer is not None:
+                observer.sweep_ended()
 
     def _results(
         self,
@@ -604,6 +625,7 @@ class GradientTape:
         sources: list[Value],
         unconnected: str,
         held: bool,
+        swept: dict[int, int] | None = None,
     ) -> list[Value | None]:
         """The gradient of each source from the sweep's ``grads``.
 
@@ -616,17 +638,22 @@ class GradientTape:
         """
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
-            self._last_seeds = {t.node: float(s) for t, s in seeded.items()}
+            self._last_seeds = {
+                t.node: s if type(s) is float else read(s)  # type: ignore[arg-type]
+                for t, s in seeded.items()
+            }
         # Every result is a Value of its own: never the caller's output_gradients, and
         # never one object for two sources, so changing one in place changes no other.
         taken: set[Value] = {s for s in seeded.values() if type(s) is Value}
         results: list[Value | None] = []
         for source in sources:
             g = grads.get(source.node)
+            from_sweep = g is not None
             if g is not None and connected is not None and source.node not in connected:
                 # A source that is itself a target has gradient 1, watched or not (as in
                 # TensorFlow); any other unwatched source has none.
                 g = seeded.get(source)
+                from_sweep = False
             if g is None:
                 if unconnected == "raise":
                     raise UnconnectedGradientError(self._explain(list(seeded), source))
@@ -641,7 +668,10 @@ class GradientTape:
                 taken.add(g)
                 results.append(g)
             else:
-                results.append(Value(g))
+                result = Value(g)
+                if swept is not None and from_sweep:
+                    swept[result.node] = source.node  # for a tracer: which gradient it holds
+                results.append(result)
         return results
 
     def _connected(self) -> set[int]:
