@@ -31,6 +31,7 @@ __all__ = [
     "TapeError",
     "TapeState",
     "TapeView",
+    "TracingWarning",
     "UnconnectedGradientError",
     "UnknownOpError",
     "Value",
@@ -38,6 +39,7 @@ __all__ = [
     "abs",
     "cos",
     "exp",
+    "function",
     "log",
     "number",
     "op",
@@ -74,6 +76,7 @@ from .core.errors import (
     PluginWarning,
     ShapeError,
     TapeError,
+    TracingWarning,
     UnconnectedGradientError,
     UnknownOpError,
     ValueAsNumberWarning,
@@ -99,11 +102,13 @@ if TYPE_CHECKING:
     from .inspection.dot import DotText, render_dot, to_dot
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
+    from .tracing.function import function
 
 # The registry and inspection are loaded the first time one of their names is used, not
 # by `import microtape`: a script that only records and differentiates does not pay for
 # them.
 _LAZY = {
+    "function": "microtape.tracing.function",
     "DotText": "microtape.inspection.dot",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",

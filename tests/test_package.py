@@ -27,6 +27,7 @@ def test_public_names_are_exactly_all() -> None:
         "inspection",
         "registry",
         "cli",
+        "tracing",
     }  # submodules, once imported
     assert public - modules == set(mt.__all__)
 

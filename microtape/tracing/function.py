@@ -1,0 +1,399 @@
+"""``mt.function``: trace a function once, then run what it recorded as generated Python.
+
+The first call with a given structure of arguments *traces*: it runs the function in
+Python while a :class:`~microtape.tracing.trace.Tracer` records every op, including the
+ones an inner tape's ``gradient()`` performs, and writes the run as one straight-line
+Python function on floats (``core/transforms/codegen.py``). Later calls with the same
+structure run that code: the numbers of the arguments, and of every Value the function
+reads from before the call, go in; the results come out in the structure the function
+returned, Values where it returned Values.
+
+A comparison of Values in the function is a *guard*: the code checks it, and where it
+comes out the other way the function is traced again for that path, and both paths are
+kept (up to ``max_traces`` per function; past that, new paths run in Python, with a
+warning). What the code cannot reproduce is refused with a :class:`TracingWarning`, and
+the function runs in Python for that structure from then on.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import threading
+import warnings
+from collections.abc import Callable, Hashable
+from typing import Final, Generic, ParamSpec, TypeAlias, TypeVar, cast, overload
+
+from ..core.errors import ArgumentTypeError, TracingWarning
+from ..core.recording.context import RECORDING, Entered
+from ..core.recording.tracing import TRACING
+from ..core.transforms.codegen import Generated, NotANumber, Retrace, generate
+from ..core.transforms.program import Guard, Program, RuleCheck, Same
+from ..core.values.value import Value, observe, read
+from .nest import Key, Plan, flatten, key, rebuild
+from .trace import Tracer
+
+__all__ = ["MAX_TRACES", "Function", "function"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MAX_TRACES: Final = 8
+"""How many paths a function is traced for, at most, before new ones run in Python."""
+
+
+# How each leaf of a traced path's result is made on a call (see Function._results).
+_VALUE, _NUMBER, _ARGUMENT, _CONSTANT, _STATIC = range(5)
+
+Leaf: TypeAlias = tuple[int, int, int, object]
+"""(kind, index, node, thing): a new Value from output ``index`` (one per ``node``), a
+float from output ``index``, the argument leaf ``index`` itself, a new Value holding the
+number ``thing`` (one per ``node``), or ``thing`` itself."""
+
+
+class _Path:
+    """One traced path: its code, the Values it reads from before the call, and how to
+    turn the numbers it returns into the function's result."""
+
+    __slots__ = ("captured", "expected", "generated", "leaves", "plan", "program")
+
+    def __init__(
+        self,
+        program: Program,
+        generated: Generated,
+        captured: list[Value],
+        leaves: list[Leaf],
+        plan: Plan,
+    ) -> None:
+        self.program = program
+        self.generated = generated
+        self.captured = captured
+        self.leaves = leaves
+        self.plan = plan
+        self.expected: list[Hashable] = [_expected(c) for c in program.checks()]
+
+    def call(self, numbers: list[float], arguments: list[object]) -> object:
+        numbers.extend(read(v) for v in self.captured)
+        out = self.generated.run(numbers)
+        made: dict[int, Value] = {}
+        leaves: list[object] = []
+        for kind, index, node, thing in self.leaves:
+            if kind == _VALUE or kind == _CONSTANT:  # a Value: a new one per call
+                v = made.get(node)
+                if v is None:
+                    v = made[node] = Value(out[index] if kind == _VALUE else thing)  # type: ignore[arg-type]
+                leaves.append(v)
+            elif kind == _NUMBER:
+                leaves.append(out[index])
+            elif kind == _ARGUMENT:
+                leaves.append(arguments[index])
+            else:
+                leaves.append(thing)
+        return rebuild(self.plan, leaves)
+
+
+def _expected(check: Guard | Same | RuleCheck) -> Hashable:
+    if isinstance(check, Guard):
+        return check.outcome
+    if isinstance(check, Same):
+        return ("same", check.number.hex())
+    return ("rule", id(check))  # never equal across paths: any path may pass it
+
+
+class _Entry:
+    """The paths traced for one structure of arguments, most recently used first."""
+
+    __slots__ = ("eager", "paths")
+
+    def __init__(self) -> None:
+        self.paths: list[_Path] = []
+        self.eager = False
+
+
+class Function(Generic[P, R]):
+    """A function that runs as generated Python after it is traced (see :func:`function`).
+
+    Call it as the function itself. ``code(*args)`` gives the source of the code that
+    those arguments run; ``traces`` counts the paths traced so far; ``python_function``
+    is the function as written.
+    """
+
+    def __init__(self, fn: Callable[P, R], max_traces: int = MAX_TRACES) -> None:
+        if not callable(fn):
+            raise ArgumentTypeError(f"mt.function: expected a function, got {fn!r}")
+        if not isinstance(max_traces, int) or isinstance(max_traces, bool) or max_traces < 1:
+            raise ArgumentTypeError(
+                f"mt.function: max_traces must be a positive int, got {max_traces!r}"
+            )
+        self.python_function: Final = fn
+        self.max_traces: Final = max_traces
+        self._entries: dict[Key, _Entry] = {}
+        self._traces = 0
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        functools.update_wrapper(self, fn)
+
+    def __repr__(self) -> str:
+        name = getattr(self.python_function, "__qualname__", repr(self.python_function))
+        return f"<mt.function {name}: {self._traces} trace(s)>"
+
+    def __get__(self, instance: object, owner: type | None = None) -> Callable[..., R]:
+        if instance is None:
+            return self
+        call = cast(Callable[..., R], self)
+        return functools.partial(call, instance)  # a method: the instance is an argument
+
+    @property
+    def traces(self) -> int:
+        """How many paths have been traced so far."""
+        return self._traces
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if RECORDING.get() is not None:
+            # A tape records outside (or this call is itself being traced): run in Python,
+            # so that the tape sees every op and differentiates through them as always.
+            return self.python_function(*args, **kwargs)
+        leaves, plan = flatten((args, kwargs))
+        entry = self._entry(key(leaves, plan))
+        if entry.eager:
+            return self.python_function(*args, **kwargs)
+        numbers = [
+            read(leaf) if type(leaf) is Value else leaf
+            for leaf in leaves
+            if type(leaf) is Value or isinstance(leaf, float)
+        ]
+        path = entry.paths[0] if entry.paths else None
+        tried: list[_Path] = []
+        while path is not None:
+            try:
+                result = path.call(list(numbers), leaves)
+            except Retrace as miss:
+                tried.append(path)
+                path = self._next(entry, path, miss.check, tried)
+                continue
+            except NotANumber:
+                return self.python_function(*args, **kwargs)
+            except Exception:  # an op failed: Python raises its error, or takes another path
+                break
+            if path is not entry.paths[0]:
+                with self._lock:
+                    entry.paths.remove(path)
+                    entry.paths.insert(0, path)
+            return result  # type: ignore[return-value]
+        return self._trace(entry, leaves, plan, args, kwargs)
+
+    def code(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """The generated source that a call with these arguments runs.
+
+        Traces the function first (which runs it once) if no traced path fits them.
+        With no arguments, the source of the only path traced so far.
+
+        Raises:
+            ValueError: with no arguments, if there is not exactly one path; or if the
+                function cannot be traced for these arguments (see the warning).
+        """
+        if not args and not kwargs:
+            paths = [p for e in self._entries.values() for p in e.paths]
+            if len(paths) != 1:
+                raise ValueError(
+                    f"code(): {len(paths)} paths are traced; pass the arguments of the call "
+                    "whose code you want"
+                )
+            return paths[0].generated.source
+        self(*args, **kwargs)
+        leaves, plan = flatten((args, kwargs))
+        entry = self._entries.get(key(leaves, plan))
+        if entry is None or not entry.paths:
+            raise ValueError("code(): the function runs in Python for these arguments")
+        return entry.paths[0].generated.source
+
+    # ---- tracing ---------------------------------------------------------------------------
+
+    def _entry(self, found: Key) -> _Entry:
+        entry = self._entries.get(found)
+        if entry is None:
+            with self._lock:
+                entry = self._entries.setdefault(found, _Entry())
+        return entry
+
+    def _next(
+        self, entry: _Entry, failed: _Path, check: int | None, tried: list[_Path]
+    ) -> _Path | None:
+        """Another path that may fit, given that ``failed`` failed at ``check``: one whose
+        guards up to it came out as ``failed``'s and that one the other way."""
+        for path in entry.paths:
+            if path in tried:
+                continue
+            if check is None or not isinstance(failed.expected[check], bool):
+                return path
+            if (
+                len(path.expected) > check
+                and path.expected[:check] == failed.expected[:check]
+                and path.expected[check] != failed.expected[check]
+            ):
+                return path
+        return None
+
+    def _trace(
+        self,
+        entry: _Entry,
+        leaves: list[object],
+        plan: Plan,
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+    ) -> R:
+        if self._traces >= self.max_traces:
+            self._warn(
+                "budget",
+                f"{self!r} was traced {self._traces} times (max_traces={self.max_traces}); "
+                "calls that take a new path run in Python. A guard that flips from call to "
+                "call (a comparison of Values) makes a new path each time",
+            )
+            return self._python(args, kwargs)
+        tracer = Tracer()
+        inputs: list[object] = []
+        argument_leaf: dict[int, int] = {}  # a Value argument's node -> its leaf
+        for i, leaf in enumerate(leaves):
+            if type(leaf) is Value:
+                tracer.arguments.setdefault(leaf.node, len(tracer.inputs))
+                tracer.inputs.append(leaf.node)
+                argument_leaf.setdefault(leaf.node, i)
+                inputs.append(leaf)
+            elif isinstance(leaf, float):
+                wrapped = Value(float(leaf))  # seen as a Value, so that it stays an input
+                tracer.arguments[wrapped.node] = len(tracer.inputs)
+                tracer.inputs.append(wrapped.node)
+                tracer.numeric.add(wrapped.node)
+                inputs.append(wrapped)
+            else:
+                inputs.append(leaf)
+        traced: tuple[tuple[object, ...], dict[str, object]]
+        traced = rebuild(plan, inputs)  # type: ignore[assignment]
+        observe(True)
+        entered = Entered(tracer)
+        token = TRACING.set(tracer)
+        try:
+            result = self._python(*traced)
+        except Exception:
+            if not tracer.numeric:
+                raise  # the traced run is the Python run: its error is the error
+            failed = True  # a float argument, traced as a Value, may fail otherwise
+        else:
+            failed = False
+        finally:
+            TRACING.reset(token)
+            entered.leave(tracer)
+            observe(False)
+        if failed:
+            # Python's floats fail where ops do not, or in another way (x / 0.0 raises
+            # ZeroDivisionError, an op DomainError): the call's outcome is the Python run's.
+            return self._python(args, kwargs)
+        out_leaves, out_plan = flatten(result)
+        eager_result = rebuild(out_plan, [_plain(tracer, leaf) for leaf in out_leaves])
+        # Writing the code makes millions of small objects that all live until it is
+        # done: the cycle collector would scan them again and again, for nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            made, outputs = self._results(tracer, out_leaves, argument_leaf)
+            name = getattr(self.python_function, "__name__", "traced")
+            program, captured = tracer.program(outputs, name)
+            if tracer.refusal is not None:
+                self._refuse(entry, tracer.refusal)
+                return eager_result  # type: ignore[return-value]
+            generated = generate(program)
+        finally:
+            if collecting:
+                gc.enable()
+        path = _Path(program, generated, captured, made, out_plan)
+        with self._lock:
+            if any(p.expected == path.expected for p in entry.paths):
+                entry.eager = True  # the code failed where Python did not: never again
+                self._warn(
+                    "same",
+                    f"{self!r}: the generated code could not answer a call that Python "
+                    "could, on a path it was traced for; it runs in Python from now on",
+                )
+            else:
+                entry.paths.insert(0, path)
+                self._traces += 1
+        return eager_result  # type: ignore[return-value]
+
+    def _results(
+        self, tracer: Tracer, leaves: list[object], argument_leaf: dict[int, int]
+    ) -> tuple[list[Leaf], list[int]]:
+        """How each leaf of the result is made on later calls, and the nodes whose
+        numbers the code must return."""
+        tracer.scan()
+        made: list[Leaf] = []
+        outputs: list[int] = []
+        for leaf in leaves:
+            if type(leaf) is not Value:
+                made.append((_STATIC, 0, 0, leaf))
+                continue
+            node = leaf.node
+            computed = (
+                node in tracer.produced or node in tracer.copied_from or node in tracer.results
+            )
+            if node in tracer.numeric:
+                made.append((_NUMBER, len(outputs), node, None))
+                outputs.append(node)
+            elif computed:
+                made.append((_VALUE, len(outputs), node, None))
+                outputs.append(node)
+            elif node in argument_leaf:
+                made.append((_ARGUMENT, argument_leaf[node], node, None))  # that very Value
+            elif node >= tracer.start:
+                made.append((_CONSTANT, 0, node, read(leaf)))
+            else:
+                made.append((_STATIC, 0, node, leaf))  # a Value from before the call: that one
+        return made, outputs
+
+    def _python(self, args: tuple[object, ...], kwargs: dict[str, object]) -> R:
+        """The function as written, on these arguments."""
+        return cast(Callable[..., R], self.python_function)(*args, **kwargs)
+
+    def _refuse(self, entry: _Entry, reason: str) -> None:
+        entry.eager = True
+        self._warn(reason, f"{self!r} runs in Python: {reason}", stacklevel=5)
+
+    def _warn(self, key: str, message: str, stacklevel: int = 4) -> None:
+        """Warn once per function and reason, at the line that called the function."""
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(message, TracingWarning, stacklevel=stacklevel)
+
+
+def _plain(tracer: Tracer, leaf: object) -> object:
+    """A leaf of the traced run's result as the Python run gives it: a float where a float
+    argument stood for one."""
+    if type(leaf) is Value and leaf.node in tracer.numeric:
+        return read(leaf)
+    return leaf
+
+
+@overload
+def function(fn: Callable[P, R], /) -> Function[P, R]: ...
+@overload
+def function(*, max_traces: int = MAX_TRACES) -> Callable[[Callable[P, R]], Function[P, R]]: ...
+def function(
+    fn: Callable[P, R] | None = None, /, *, max_traces: int = MAX_TRACES
+) -> Function[P, R] | Callable[[Callable[P, R]], Function[P, R]]:
+    """Trace ``fn`` on its first call, then run the traced code: ``@mt.function``.
+
+    Example:
+        >>> import microtape as mt
+        >>> w = mt.Value(0.5)
+        >>> @mt.function
+        ... def loss_and_grad(x):
+        ...     with mt.GradientTape() as tape:
+        ...         loss = (w * x - 1.0) ** 2
+        ...     return loss, tape.gradient(loss, w)
+        >>> loss_and_grad(3.0)          # traced: runs in Python, and writes the code
+        (Value(0.25), Value(3.0))
+        >>> loss_and_grad(4.0)          # runs the code
+        (Value(1.0), Value(8.0))
+    """
+    if fn is None:
+        return lambda f: Function(f, max_traces)
+    return Function(fn, max_traces)
