@@ -30,7 +30,7 @@ from ..core.recording.tracing import TRACING
 from ..core.transforms.codegen import Generated, NotANumber, Retrace, generate
 from ..core.transforms.program import Guard, Program, RuleCheck, Same
 from ..core.values.value import Value, observe, read
-from .nest import Key, Plan, flatten, key, rebuild
+from .nest import Key, Plan, flatten, key, labels, rebuild
 from .trace import Tracer
 
 __all__ = ["MAX_TRACES", "Function", "function"]
@@ -298,6 +298,12 @@ class Function(Generic[P, R]):
             made, outputs = self._results(tracer, out_leaves, argument_leaf)
             name = getattr(self.python_function, "__name__", "traced")
             program, captured = tracer.program(outputs, name)
+            program.labels = [
+                label
+                for leaf, label in zip(leaves, self._labels(args, kwargs), strict=True)
+                if type(leaf) is Value or isinstance(leaf, float)
+            ]
+            program.labels += ["a Value from before the call"] * len(captured)
             if tracer.refusal is not None:
                 self._refuse(entry, tracer.refusal)
                 return eager_result  # type: ignore[return-value]
@@ -348,6 +354,12 @@ class Function(Generic[P, R]):
             else:
                 made.append((_STATIC, 0, node, leaf))  # a Value from before the call: that one
         return made, outputs
+
+    def _labels(self, args: tuple[object, ...], kwargs: dict[str, object]) -> list[str]:
+        """What each leaf of the arguments is, named after the function's parameters."""
+        code = getattr(self.python_function, "__code__", None)
+        names = list(code.co_varnames[: code.co_argcount]) if code is not None else []
+        return labels(args, kwargs, names)
 
     def _python(self, args: tuple[object, ...], kwargs: dict[str, object]) -> R:
         """The function as written, on these arguments."""

@@ -17,7 +17,7 @@ from typing import TypeAlias
 
 from ..core.values.value import Value
 
-__all__ = ["Key", "Plan", "flatten", "key", "rebuild"]
+__all__ = ["Key", "Plan", "flatten", "key", "labels", "rebuild"]
 
 Key: TypeAlias = tuple[Hashable, ...]
 """What two calls must share for one trace to fit both."""
@@ -112,3 +112,24 @@ def _like(container: object, children: list[object]) -> object:
     if cls is list or cls is tuple:
         return cls(children)
     return cls(*children)  # a named tuple
+
+
+def labels(args: tuple[object, ...], kwargs: dict[str, object], names: list[str]) -> list[str]:
+    """What each leaf of ``(args, kwargs)`` is, in :func:`flatten`'s order: ``x``,
+    ``xs[2]``, ``batch['y'][0]`` (``names`` are the positional parameters' names)."""
+    roots: list[tuple[object, str]] = [
+        (arg, names[i] if i < len(names) else f"args[{i}]") for i, arg in enumerate(args)
+    ]
+    roots.extend((value, name) for name, value in kwargs.items())
+    found: list[str] = []
+    stack = list(reversed(roots))
+    while stack:
+        node, path = stack.pop()
+        if not _is_container(node):
+            found.append(path)
+        elif isinstance(node, Mapping):
+            stack.extend((v, f"{path}[{k!r}]") for k, v in reversed(list(node.items())))
+        else:
+            children = list(node)  # type: ignore[call-overload]
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(children))))
+    return found

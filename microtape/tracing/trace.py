@@ -106,21 +106,24 @@ class Tracer:
         if type(left) is int or type(right) is int:
             self.events.append(Guard(self.rows(), left, symbol, right, result))
 
-    def read(self, value: Value, how: str) -> None:
+    def read(self, value: Value, how: str) -> bool:
         if self.sweeping:
             self.rule_reads += 1  # a derivative rule's branch: checked by its partial
-            return
+            return False
         operand = self.operand(value)
         if type(operand) is not int:
-            return  # a Value the function made from a number: its number never changes
+            return False  # a Value the function made from a number: its number is fixed
         if operand in self.numeric:
+            # A float argument, or a number computed from them alone: the code keeps this
+            # number, and checks that it is the same at each call.
             self.events.append(Same(self.rows(), operand, read(value), how))
-            return
+            return True
         self.refuse(
             f"{how} of {value!r} reads the number of a Value the function computes or "
             "reads, which the generated code would keep from this call; compute with "
             "Values (mt.sin(x), x * 2.0), or return the Value and read it outside" + _where()
         )
+        return False
 
     def copies(self, original: Value) -> bool:
         self.scan()

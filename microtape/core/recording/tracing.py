@@ -39,8 +39,12 @@ class Observer(Protocol):
     def compared(self, value: Value, symbol: str, other: Value | float, result: bool) -> None:
         """``value <symbol> other`` gave ``result`` (``bool(x)`` is ``x != 0.0``)."""
 
-    def read(self, value: Value, how: str) -> None:
-        """The number of ``value`` was read as a plain float; ``how`` names the read."""
+    def read(self, value: Value, how: str) -> bool:
+        """The number of ``value`` was read as a plain float; ``how`` names the read.
+
+        Returns whether ``value`` stands for a float argument (which the traced
+        function sees as a Value): its number is a float in the function as written.
+        """
 
     def copies(self, original: Value) -> bool:
         """Whether ``Value(original)`` may copy the number: ``original`` stands for a float

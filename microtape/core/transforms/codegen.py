@@ -133,13 +133,18 @@ def generate(program: Program, chunk: int = CHUNK) -> Generated:
     """
     writer = Writer(program, program.steps())
     checks = len(writer.checks)
+    sweeps = sum(isinstance(e, Sweep) for e in program.events)
     title = (
-        f"# {program.name}: traced by mt.function; {len(writer.steps)} ops, {checks} checks, "
-        f"{sum(isinstance(e, Sweep) for e in program.events)} gradients"
+        f"# {program.name}, traced by mt.function: {_count(len(writer.steps), 'op')}, "
+        f"{_count(checks, 'check')}, {_count(sweeps, 'gradient')}"
     )
+    inputs = [writer.names[n] for n in program.inputs]
+    if program.labels:
+        shown = [f"{name} = {label}" for name, label in zip(inputs, program.labels, strict=True)]
+        more = f", and {len(shown) - 20} more" if len(shown) > 20 else ""
+        title += "\n# inputs: " + ", ".join(shown[:20]) + more
     if len(writer.steps) + len(program.events) <= chunk:
         body = _inline(writer)
-        inputs = [writer.names[n] for n in program.inputs]
         outputs = [writer.value(n) for n in program.outputs]
         source = "\n".join(
             [
@@ -158,6 +163,10 @@ def generate(program: Program, chunk: int = CHUNK) -> Generated:
     exec(compile(source, f"<mt.function {program.name}>", "exec"), namespace)
     run = cast(Callable[[Sequence[float]], tuple[float, ...]], namespace["run"])
     return Generated(source, run, checks)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
 def _inline(writer: Writer) -> list[Line]:

@@ -131,9 +131,20 @@ class Program:
         constants: leaves with a fixed number (Values the function made from numbers).
         outputs: the nodes whose numbers the generated function returns.
         name: the traced function's name, for the code's first line.
+        labels: what each input is, for a comment (``"x"``, ``"xs[2]"``); may be empty.
     """
 
-    __slots__ = ("_steps", "constants", "events", "flat", "inputs", "name", "outputs", "taped")
+    __slots__ = (
+        "_steps",
+        "constants",
+        "events",
+        "flat",
+        "inputs",
+        "labels",
+        "name",
+        "outputs",
+        "taped",
+    )
 
     def __init__(
         self,
@@ -152,6 +163,7 @@ class Program:
         self.constants = constants
         self.outputs = outputs
         self.name = name
+        self.labels: list[str] = []
         self._steps: list[Step] | None = None
 
     def steps(self) -> list[Step]:

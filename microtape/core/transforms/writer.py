@@ -343,18 +343,23 @@ class Writer:
                 if prev is not None:
                     grad = self.gradient(node, sweep)
                     if lines is not None:
-                        lines.append(Line(f"{grad} = {prev} + {c}", grad))
+                        lines.append(Line(f"{grad} = {prev} + {c}{self._why(i, out, node)}", grad))
                     present[node] = grad
                 elif local and LOCAL.fullmatch(c.lstrip("-")):
                     present[node] = c  # the same number under another name: no line
                 else:
                     grad = self.gradient(node, sweep)
                     if lines is not None:
-                        lines.append(Line(f"{grad} = {c}", grad))
+                        lines.append(Line(f"{grad} = {c}{self._why(i, out, node)}", grad))
                     present[node] = grad
                 if not local:
                     touched[node] = None
         return touched
+
+    def _why(self, row: int, out: int, node: int) -> str:
+        """A comment naming the op a gradient line goes back through."""
+        step = self.steps[self.row_step[row]]
+        return f"  # {step.op.name}: d {self.name(step.out)}/d {self.name(node)}"
 
     def results(self, sweep: Sweep, present: dict[int, str]) -> list[Line]:
         """A sweep's results named as the Values the gradient call returned, and the NaN

@@ -119,8 +119,8 @@ class Value:
         return self._id
 
     def __float__(self) -> float:
-        if _observing:
-            _read(self, "float()")
+        if _observing and _read(self, "float()"):
+            return self._data  # a float argument, seen as a Value while traced: no warning
         sink = _recording()
         if sink is not None and sink.watches(self._id):
             warnings.warn(
@@ -393,10 +393,9 @@ def _compared(value: Value, symbol: str, other: Value | float) -> bool:
     return result
 
 
-def _read(value: Value, how: str) -> None:
+def _read(value: Value, how: str) -> bool:
     observer = TRACING.get()
-    if observer is not None:
-        observer.read(value, how)
+    return observer is not None and observer.read(value, how)
 
 
 def _warn_compared(value: Value, sign: str, number: object) -> None:
