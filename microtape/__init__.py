@@ -55,6 +55,7 @@ __all__ = [
     "tan",
     "tanh",
     "to_dot",
+    "to_sympy",
 ]
 
 __version__ = "0.1.0"
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
     from . import testing as testing
     from .core.tapes.tape import Describer
     from .inspection.dot import DotText, render_dot, to_dot
+    from .inspection.symbolic import to_sympy
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
     from .tracing.function import function
@@ -112,6 +114,7 @@ _LAZY = {
     "DotText": "microtape.inspection.dot",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",
+    "to_sympy": "microtape.inspection.symbolic",
     "PluginOp": "microtape.registry.plugins",
     "op": "microtape.registry.table",
     "ops": "microtape.registry.table",
