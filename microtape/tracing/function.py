@@ -22,6 +22,7 @@ import gc
 import threading
 import warnings
 from collections.abc import Callable, Hashable
+from types import CellType
 from typing import Final, Generic, ParamSpec, TypeAlias, TypeVar, cast, overload
 
 from ..core.errors import ArgumentTypeError, TracingWarning
@@ -30,7 +31,7 @@ from ..core.recording.tracing import TRACING
 from ..core.transforms.codegen import Generated, NotANumber, Retrace, generate
 from ..core.transforms.program import Guard, Program, RuleCheck, Same
 from ..core.values.value import Value, observe, read
-from .nest import Key, Plan, flatten, key, labels, rebuild
+from .nest import Key, Plan, find, flatten, key, labels, rebuild
 from .trace import Tracer
 
 __all__ = ["MAX_TRACES", "Function", "function"]
@@ -38,7 +39,7 @@ __all__ = ["MAX_TRACES", "Function", "function"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-MAX_TRACES: Final = 8
+MAX_TRACES: Final = 5
 """How many paths a function is traced for, at most, before new ones run in Python."""
 
 
@@ -118,13 +119,13 @@ class Function(Generic[P, R]):
     is the function as written.
     """
 
+    __name__: str  # the function's, as functools.update_wrapper sets them
+    __qualname__: str
+
     def __init__(self, fn: Callable[P, R], max_traces: int = MAX_TRACES) -> None:
         if not callable(fn):
             raise ArgumentTypeError(f"mt.function: expected a function, got {fn!r}")
-        if not isinstance(max_traces, int) or isinstance(max_traces, bool) or max_traces < 1:
-            raise ArgumentTypeError(
-                f"mt.function: max_traces must be a positive int, got {max_traces!r}"
-            )
+        _check_max_traces(max_traces)
         self.python_function: Final = fn
         self.max_traces: Final = max_traces
         self._entries: dict[Key, _Entry] = {}
@@ -182,7 +183,7 @@ class Function(Generic[P, R]):
             return result  # type: ignore[return-value]
         return self._trace(entry, leaves, plan, args, kwargs)
 
-    def code(self, *args: P.args, **kwargs: P.kwargs) -> str:
+    def code(self, *args: object, **kwargs: object) -> str:
         """The generated source that a call with these arguments runs.
 
         Traces the function first (which runs it once) if no traced path fits them.
@@ -200,7 +201,7 @@ class Function(Generic[P, R]):
                     "whose code you want"
                 )
             return paths[0].generated.source
-        self(*args, **kwargs)
+        cast(Callable[..., R], self)(*args, **kwargs)
         leaves, plan = flatten((args, kwargs))
         entry = self._entries.get(key(leaves, plan))
         if entry is None or not entry.paths:
@@ -289,6 +290,7 @@ class Function(Generic[P, R]):
             # ZeroDivisionError, an op DomainError): the call's outcome is the Python run's.
             return self._python(args, kwargs)
         out_leaves, out_plan = flatten(result)
+        tracer.scan()
         eager_result = rebuild(out_plan, [_plain(tracer, leaf) for leaf in out_leaves])
         # Writing the code makes millions of small objects that all live until it is
         # done: the cycle collector would scan them again and again, for nothing.
@@ -303,7 +305,7 @@ class Function(Generic[P, R]):
                 for leaf, label in zip(leaves, self._labels(args, kwargs), strict=True)
                 if type(leaf) is Value or isinstance(leaf, float)
             ]
-            program.labels += ["a Value from before the call"] * len(captured)
+            program.labels += find(captured, self._roots(args, kwargs))
             if tracer.refusal is not None:
                 self._refuse(entry, tracer.refusal)
                 return eager_result  # type: ignore[return-value]
@@ -361,6 +363,29 @@ class Function(Generic[P, R]):
         names = list(code.co_varnames[: code.co_argcount]) if code is not None else []
         return labels(args, kwargs, names)
 
+    def _roots(
+        self, args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> list[tuple[str, object]]:
+        """Where the function finds what it reads: its arguments, its closure, its
+        globals (for naming the Values it reads from before the call)."""
+        fn = self.python_function
+        code = getattr(fn, "__code__", None)
+        params = list(code.co_varnames[: code.co_argcount]) if code is not None else []
+        roots: list[tuple[str, object]] = [
+            (params[i] if i < len(params) else f"args[{i}]", a) for i, a in enumerate(args)
+        ]
+        roots.extend(kwargs.items())
+        if code is not None:
+            cells: tuple[CellType, ...] = getattr(fn, "__closure__", None) or ()
+            for name, cell in zip(code.co_freevars, cells, strict=False):
+                try:
+                    roots.append((name, cell.cell_contents))
+                except ValueError:  # a cell not yet set
+                    continue
+            space = getattr(fn, "__globals__", {})
+            roots.extend((n, space[n]) for n in code.co_names if n in space)
+        return roots
+
     def _python(self, args: tuple[object, ...], kwargs: dict[str, object]) -> R:
         """The function as written, on these arguments."""
         return cast(Callable[..., R], self.python_function)(*args, **kwargs)
@@ -385,7 +410,7 @@ def _plain(tracer: Tracer, leaf: object) -> object:
 
 
 @overload
-def function(fn: Callable[P, R], /) -> Function[P, R]: ...
+def function(fn: Callable[P, R], /, *, max_traces: int = MAX_TRACES) -> Function[P, R]: ...
 @overload
 def function(*, max_traces: int = MAX_TRACES) -> Callable[[Callable[P, R]], Function[P, R]]: ...
 def function(
@@ -407,5 +432,13 @@ def function(
         (Value(1.0), Value(8.0))
     """
     if fn is None:
+        _check_max_traces(max_traces)
         return lambda f: Function(f, max_traces)
     return Function(fn, max_traces)
+
+
+def _check_max_traces(max_traces: object) -> None:
+    if not isinstance(max_traces, int) or isinstance(max_traces, bool) or max_traces < 1:
+        raise ArgumentTypeError(
+            f"mt.function: max_traces must be a positive int, got {max_traces!r}"
+        )

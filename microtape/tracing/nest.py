@@ -17,7 +17,7 @@ from typing import TypeAlias
 
 from ..core.values.value import Value
 
-__all__ = ["Key", "Plan", "flatten", "key", "labels", "rebuild"]
+__all__ = ["Key", "Plan", "find", "flatten", "key", "labels", "rebuild"]
 
 Key: TypeAlias = tuple[Hashable, ...]
 """What two calls must share for one trace to fit both."""
@@ -133,3 +133,40 @@ def labels(args: tuple[object, ...], kwargs: dict[str, object], names: list[str]
             children = list(node)  # type: ignore[call-overload]
             stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(children))))
     return found
+
+
+def find(wanted: list[Value], roots: list[tuple[str, object]], budget: int = 20_000) -> list[str]:
+    """A name for each of ``wanted`` as reached from ``roots`` (``model.kernel[0][1]``),
+    looking through lists, tuples, dicts and objects' attributes, nearest first; where
+    none is found within ``budget`` objects, ``a Value from before the call``."""
+    goal = {id(v): i for i, v in enumerate(wanted)}
+    names = ["a Value from before the call"] * len(wanted)
+    left = len(wanted)
+    seen: set[int] = set()
+    queue = list(roots)
+    at = 0
+    while at < len(queue) and left and len(seen) < budget:
+        path, thing = queue[at]
+        at += 1
+        if id(thing) in seen:
+            continue
+        seen.add(id(thing))
+        if type(thing) is Value:
+            i = goal.get(id(thing))
+            if i is not None and names[i].startswith("a Value"):
+                names[i] = path
+                left -= 1
+            continue
+        if isinstance(thing, (list, tuple)):
+            queue.extend((f"{path}[{i}]", item) for i, item in enumerate(thing))
+        elif isinstance(thing, dict):
+            queue.extend((f"{path}[{k!r}]", item) for k, item in thing.items())
+        elif hasattr(thing, "__dict__") and not isinstance(thing, type):
+            attributes = vars(thing)
+            if isinstance(attributes, dict):
+                queue.extend(
+                    (f"{path}.{k}", item)
+                    for k, item in attributes.items()
+                    if not k.startswith("__")
+                )
+    return names

@@ -49,12 +49,20 @@ from ..core.values.value import Value, next_node, read
 __all__ = ["Tracer"]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY = os.path.dirname(os.path.abspath(os.__file__))  # copy, math's callers, ...
+
+
+def _ours(filename: str) -> bool:
+    return filename.startswith(_PACKAGE) or (
+        filename.startswith(_LIBRARY) and "site-packages" not in filename
+    )
 
 
 def _where() -> str:
-    """The first line of the stack outside microtape: where the user's code did it."""
+    """The first line of the stack outside microtape and Python's own library: where the
+    user's code did it."""
     frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None and _ours(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
         return ""

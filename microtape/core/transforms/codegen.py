@@ -43,8 +43,9 @@ from .writer import Line, Writer
 
 __all__ = ["CHUNK", "Generated", "NotANumber", "Retrace", "generate"]
 
-CHUNK: Final = 1000
-"""Units (ops and checks) per generated function, at most, in a long program."""
+CHUNK = 1000
+"""Units (ops and checks) per generated function in a long program (runs of repeated
+blocks take up to twice as many, in whole blocks)."""
 
 
 class Retrace(Exception):
@@ -121,7 +122,7 @@ class Generated:
         self.checks = checks
 
 
-def generate(program: Program, chunk: int = CHUNK) -> Generated:
+def generate(program: Program, chunk: int | None = None) -> Generated:
     """Write ``program`` as Python and compile it.
 
     A program of at most ``chunk`` ops and checks is one function, ``run``, one line per
@@ -131,6 +132,7 @@ def generate(program: Program, chunk: int = CHUNK) -> Generated:
     Raises:
         ValueError: if the program reads a node it gives no number for.
     """
+    chunk = CHUNK if chunk is None else chunk
     writer = Writer(program, program.steps())
     checks = len(writer.checks)
     sweeps = sum(isinstance(e, Sweep) for e in program.events)
