@@ -56,7 +56,7 @@ class _Path:
     """One traced path: its code, the Values it reads from before the call, and how to
     turn the numbers it returns into the function's result."""
 
-    __slots__ = ("captured", "expected", "generated", "leaves", "plan", "program")
+    __slots__ = ("captured", "expected", "generated", "leaves", "plan")
 
     def __init__(
         self,
@@ -66,8 +66,7 @@ class _Path:
         leaves: list[Leaf],
         plan: Plan,
     ) -> None:
-        self.program = program
-        self.generated = generated
+        self.generated = generated  # the records themselves are not kept: only the code
         self.captured = captured
         self.leaves = leaves
         self.plan = plan
