@@ -303,3 +303,50 @@ def test_max_traces_must_be_a_positive_int() -> None:
         mt.function(max_traces=0)
     with pytest.raises(mt.ArgumentTypeError, match="expected a function"):
         mt.function(3)  # type: ignore[call-overload]
+
+
+def test_a_failed_trace_leaves_no_tracing_behind() -> None:
+    from microtape.core.recording.context import RECORDING
+    from microtape.core.recording.tracing import TRACING
+    from microtape.core.values import value
+
+    @mt.function
+    def f(x: mt.Value) -> mt.Value:
+        y = x * 2.0
+        if y > 1.0:
+            raise KeyError("boom")
+        return y
+
+    with pytest.raises(KeyError):
+        f(mt.Value(3.0))
+    assert RECORDING.get() is None and TRACING.get() is None
+    assert value._observing is False
+    assert f(mt.Value(0.25)).data == 0.5
+
+
+def test_an_op_without_a_derivative_outside_any_tape_does_not_fail_while_traced() -> None:
+    @mt.function
+    def f(x: mt.Value) -> mt.Value:
+        return mt.sqrt(x) + x  # sqrt has no derivative at 0, but no tape asks for one
+
+    assert f(mt.Value(0.0)).data == 0.0
+    assert f(mt.Value(4.0)).data == 6.0
+    assert f(mt.Value(0.0)).data == 0.0
+
+
+def test_a_second_derivative_through_a_kink_follows_the_rules_branch() -> None:
+    w = mt.Value(1.0)
+
+    @mt.function
+    def curvature(x: mt.Value) -> tuple[mt.Value | None, mt.Value | None]:
+        with mt.GradientTape() as outer:
+            with mt.GradientTape() as inner:
+                y = mt.relu(w * x) * (w * x)
+            g = inner.gradient(y, w)
+        return g, outer.gradient(g, w)
+
+    for x in (2.0, -2.0, 3.0, -1.0):
+        compiled = curvature(mt.Value(x))
+        eager = curvature.python_function(mt.Value(x))
+        assert [v.data for v in compiled] == [v.data for v in eager]  # type: ignore[union-attr]
+    assert curvature.traces == 2  # relu's rule read its argument: checked, traced again
