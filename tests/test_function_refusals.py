@@ -181,3 +181,21 @@ def test_a_refused_trace_warns_once_per_reason() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert f(mt.Value(4.0)) == 8.0
+
+
+def test_a_value_from_before_the_call_with_a_live_copy_is_refused() -> None:
+    w = mt.Value(1.0)
+    with mt.GradientTape(persistent=True) as earlier:
+        w * 2.0
+    copies = earlier.watched()  # w as the tape read it: a second Value of w's node
+    assert copies == [w] and copies[0] is not w
+
+    @mt.function
+    def f(x: mt.Value) -> mt.Value:
+        return w * x
+
+    with pytest.warns(mt.TracingWarning, match="held by several objects"):
+        assert f(mt.Value(3.0)).data == 3.0
+    w.data = 2.0
+    assert f(mt.Value(3.0)).data == 6.0  # as written: never the copy's stale number
+    earlier.release()

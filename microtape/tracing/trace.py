@@ -15,7 +15,8 @@ the records (an argument of an op that no op made) is then
 
 - an *input*: a Value argument, a float argument (seen by the function as a Value), or a
   Value made before the call that the function reads (a model's parameter, through a
-  closure or an attribute): each call reads its number again;
+  closure or an attribute), found among the live objects when the trace ends: each call
+  reads its number again;
 - a *constant*: a Value the function made from a number (``mt.Value(2.0)``);
 - a copy (``Value(x)`` of a float argument), or a gradient a sweep returned.
 """
@@ -80,7 +81,6 @@ class Tracer:
         self.inputs: list[int] = []  # the node of each argument that is an input
         self.arguments: dict[int, int] = {}  # node -> its first position among them
         self.numeric: set[int] = set()  # float arguments, and what ops made of them alone
-        self.objects: dict[int, Value] = {}  # Values met that were made before the call
         self.copied_from: dict[int, int] = {}
         self.results: set[int] = set()
         self.produced: set[int] = set()
@@ -161,8 +161,6 @@ class Tracer:
                 + _where()
             )
             return
-        for source in sources:
-            self.operand(source)  # the sources are often the parameters: remember them
         operands = {
             node: self.operand(s) if type(s) is Value else float(s) for node, s in seeds.items()
         }
@@ -233,9 +231,7 @@ class Tracer:
             return node
         if node >= self.start:
             return read(value)  # made by the function from a number: a constant
-        if not self.sweeping:  # a sweep's arguments are rebuilt copies, not the originals
-            self.objects.setdefault(node, value)
-        return node
+        return node  # a Value made before the call: found among the live objects at the end
 
     # ---- the program -----------------------------------------------------------------------
 
@@ -286,30 +282,35 @@ class Tracer:
         return program, captured
 
     def _find(self, nodes: list[int]) -> list[Value]:
-        """The Values of ``nodes``, made before the call: those met on the way, and the
-        others found among the live objects (a Value the function read but never
-        compared, returned or differentiated against: a frozen parameter, say)."""
-        missing = {n for n in nodes if n not in self.objects}
-        if missing:
-            found: dict[int, list[Value]] = {}
-            for thing in gc.get_objects():
-                if type(thing) is Value and thing.node in missing:
-                    found.setdefault(thing.node, []).append(thing)
-            for node in missing:
-                candidates = found.get(node, [])
-                if len(candidates) != 1:
-                    self.refuse(
-                        f"the function reads a Value made before the call (node {node}) "
-                        + (
-                            "that no longer exists"
-                            if not candidates
-                            else "held by several objects (a copy rebuilt by a tape)"
-                        )
-                        + "; pass it as an argument"
+        """The Values of ``nodes``, made before the call, found among the live objects.
+
+        Each must be the only live Value of its node. Two (a copy a tape rebuilt from its
+        records, say, which holds the number the tape read) would leave the code to read
+        the wrong one after the original changes: that refuses the trace.
+        """
+        if not nodes:
+            return []
+        wanted = set(nodes)
+        found: dict[int, dict[int, Value]] = {}
+        for thing in gc.get_objects():
+            if type(thing) is Value and thing.node in wanted:
+                found.setdefault(thing.node, {})[id(thing)] = thing
+        captured = []
+        for node in nodes:
+            candidates = list(found.get(node, {}).values())
+            if len(candidates) != 1:
+                self.refuse(
+                    f"the function reads a Value made before the call (node {node}) "
+                    + (
+                        "that no longer exists"
+                        if not candidates
+                        else "held by several objects (a copy rebuilt by a tape)"
                     )
-                    return []
-                self.objects[node] = candidates[0]
-        return [self.objects[n] for n in nodes]
+                    + "; pass it as an argument"
+                )
+                return []
+            captured.append(candidates[0])
+        return captured
 
 
 def _nodes_of(event: Event) -> list[int]:
