@@ -7,6 +7,7 @@ function. Past that, a call on a new path runs in Python, with one warning.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import pytest
@@ -124,3 +125,16 @@ def test_a_guard_inside_a_sweep_that_flips_gives_the_other_gradient() -> None:
         _, grad = loss_and_grad(mt.Value(x))
         assert grad is not None and grad.data == expected
     assert loss_and_grad.traces == 2
+
+
+def test_past_max_traces_an_op_that_fails_raises_its_error_with_no_warning() -> None:
+    @mt.function(max_traces=1)
+    def f(x: mt.Value) -> mt.Value:
+        return mt.log(x) * 2.0
+
+    assert f(mt.Value(1.0)).data == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(mt.DomainError, match=r"log: x=-1\.0 is outside the domain x > 0"):
+            f(mt.Value(-1.0))
+        assert f(mt.Value(math.e)).data == 2.0

@@ -174,7 +174,7 @@ class Function(Generic[P, R]):
             except NotANumber:
                 return self.python_function(*args, **kwargs)
             except Exception:  # an op failed: Python raises its error, or takes another path
-                break
+                return self._trace(entry, leaves, plan, args, kwargs, failed=True)
             if path is not entry.paths[0]:
                 with self._lock:
                     entry.paths.remove(path)
@@ -241,8 +241,17 @@ class Function(Generic[P, R]):
         plan: Plan,
         args: tuple[object, ...],
         kwargs: dict[str, object],
+        failed: bool = False,
     ) -> R:
+        """Run the function while tracing it, and keep the code of its path.
+
+        ``failed``: the code of a path failed (an op raised): Python then raises the op's
+        own error, or takes another path; past ``max_traces`` it runs as written, with no
+        warning (it is no new path).
+        """
         if self._traces >= self.max_traces:
+            if failed:
+                return self._python(args, kwargs)
             self._warn(
                 "budget",
                 f"{self!r} was traced {self._traces} times (max_traces={self.max_traces}); "
@@ -277,14 +286,14 @@ class Function(Generic[P, R]):
         except Exception:
             if not tracer.numeric:
                 raise  # the traced run is the Python run: its error is the error
-            failed = True  # a float argument, traced as a Value, may fail otherwise
+            raised = True  # a float argument, traced as a Value, may fail otherwise
         else:
-            failed = False
+            raised = False
         finally:
             TRACING.reset(token)
             entered.leave(tracer)
             observe(False)
-        if failed:
+        if raised:
             # Python's floats fail where ops do not, or in another way (x / 0.0 raises
             # ZeroDivisionError, an op DomainError): the call's outcome is the Python run's.
             return self._python(args, kwargs)
@@ -299,16 +308,20 @@ class Function(Generic[P, R]):
             made, outputs = self._results(tracer, out_leaves, argument_leaf)
             name = getattr(self.python_function, "__name__", "traced")
             program, captured = tracer.program(outputs, name)
+            if tracer.refusal is not None:
+                self._refuse(entry, tracer.refusal)
+                return eager_result  # type: ignore[return-value]
             program.labels = [
                 label
                 for leaf, label in zip(leaves, self._labels(args, kwargs), strict=True)
                 if type(leaf) is Value or isinstance(leaf, float)
             ]
             program.labels += find(captured, self._roots(args, kwargs))
-            if tracer.refusal is not None:
-                self._refuse(entry, tracer.refusal)
+            try:
+                generated = generate(program)
+            except Exception as error:  # a program the writer cannot write: run as written
+                self._refuse(entry, f"its code could not be written ({error!r})")
                 return eager_result  # type: ignore[return-value]
-            generated = generate(program)
         finally:
             if collecting:
                 gc.enable()
