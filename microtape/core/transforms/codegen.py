@@ -1,4 +1,4 @@
-"""Records to code: a traced program written as one straight-line Python function on floats.
+"""Records to code: a traced program written as straight-line Python on floats.
 
 The third transformation, beside the reverse sweeps (``reverse.py``): a recorded run is
 a straight-line program, and Python runs a straight-line program of float arithmetic
@@ -24,10 +24,12 @@ again in Python:
   way back would reach, since sums and products keep NaN) hands the call to Python.
   Without one, each gradient is the float sweep's exactly.
 
-Long programs are cut into functions of at most ``chunk`` lines, each passing on only
-the variables later lines use: Python compiles one function of a million lines slowly
-and may exhaust its limits; it compiles a thousand functions of a thousand lines in
-linear time.
+A program of at most :data:`CHUNK` ops is one function, ``run``, in record order,
+for reading. A longer one is cut into functions of about :data:`CHUNK` ops, each
+passing on only the variables later code reads, repeated blocks sharing one function
+(``blocks.py``, ``chunks.py``): Python compiles one function of a million lines slowly
+and may exhaust its limits, and a hundred copies of one block cost a hundred times the
+compiling of one. The lines themselves are written by ``writer.py``.
 """
 
 from __future__ import annotations
