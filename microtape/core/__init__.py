@@ -3,10 +3,12 @@
 Its parts, each importing only those listed before it:
 
 - ``errors.py``: every error microtape raises, in one tree.
-- ``recording/``: which tapes record in this thread or task (``context.py``), and what
-  one record is (``record.py``, the only module that knows the layout of a record).
+- ``recording/``: which tapes record in this thread or task (``context.py``), what
+  one record is (``record.py``, the only module that knows the layout of a record), and
+  what a tracer hears beside the records (``tracing.py``).
 - ``values/``: ``Value``, ``Op``, and the built-in op table (``builtins.py``).
-- ``transforms/``: what is done with records; today the reverse sweep (``reverse.py``).
+- ``transforms/``: what is done with records: the reverse sweep (``reverse.py``), and
+  records written as Python (``codegen.py``, for ``mt.function``).
 - ``tapes/``: ``GradientTape``, where it keeps its records, and its read-only view.
 
 Nothing here imports inspection, the registry, teaching, testing or the command line;
