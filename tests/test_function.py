@@ -272,8 +272,10 @@ def test_threads_share_a_compiled_function() -> None:
         return y, tape.gradient(y, w)
 
     errors: list[str] = []
+    start = threading.Barrier(4)
 
     def work(k: int) -> None:
+        start.wait()  # the four first calls trace at once
         for i in range(50):
             x = 0.01 * (k * 50 + i)
             if bits(f(x)) != bits(f.python_function(x)):

@@ -327,16 +327,17 @@ class Function(Generic[P, R]):
                 gc.enable()
         path = _Path(program, generated, captured, made, out_plan)
         with self._lock:
-            if any(p.expected == path.expected for p in entry.paths):
-                entry.eager = True  # the code failed where Python did not: never again
+            if not any(p.expected == path.expected for p in entry.paths):
+                entry.paths.insert(0, path)
+                self._traces += 1
+            elif failed:  # the code failed where Python did not, on this very path
+                entry.eager = True
                 self._warn(
                     "same",
                     f"{self!r}: the generated code could not answer a call that Python "
                     "could, on a path it was traced for; it runs in Python from now on",
                 )
-            else:
-                entry.paths.insert(0, path)
-                self._traces += 1
+            # else another thread traced this path meanwhile: its code is the same
         return eager_result  # type: ignore[return-value]
 
     def _results(
