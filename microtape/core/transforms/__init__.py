@@ -2,7 +2,7 @@
 
 ``reverse.py`` is the reverse sweep (gradients), on floats and on Values. ``codegen.py``
 writes a traced run (``program.py``) as Python on floats, with the float sweep written
-out (``writer.py``), long programs in shared functions (``blocks.py``, ``chunks.py``). A
-new transformation is a new module here that reads records through
+out (``writer.py``), long programs in shared functions (``blocks.py``, ``chunks.py``,
+``calls.py``). A new transformation is a new module here that reads records through
 ``recording/record.py``.
 """
