@@ -21,17 +21,17 @@ import functools
 import gc
 import threading
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from types import CellType
-from typing import Final, Generic, ParamSpec, TypeAlias, TypeVar, cast, overload
+from typing import Final, Generic, ParamSpec, TypeVar, cast, overload
 
 from ..core.errors import ArgumentTypeError, TracingWarning
 from ..core.recording.context import RECORDING, Entered
 from ..core.recording.tracing import TRACING
-from ..core.transforms.codegen import Generated, NotANumber, Retrace, generate
-from ..core.transforms.program import Guard, Program, RuleCheck, Same
+from ..core.transforms.codegen import NotANumber, Retrace, generate
 from ..core.values.value import Value, observe, read
 from .nest import Key, Plan, find, flatten, key, labels, rebuild
+from .path import ARGUMENT, CONSTANT, NUMBER, STATIC, VALUE, Entry, Leaf, Path
 from .trace import Tracer
 
 __all__ = ["MAX_TRACES", "Function", "function"]
@@ -41,73 +41,6 @@ R = TypeVar("R")
 
 MAX_TRACES: Final = 5
 """How many paths a function is traced for, at most, before new ones run in Python."""
-
-
-# How each leaf of a traced path's result is made on a call (see Function._results).
-_VALUE, _NUMBER, _ARGUMENT, _CONSTANT, _STATIC = range(5)
-
-Leaf: TypeAlias = tuple[int, int, int, object]
-"""(kind, index, node, thing): a new Value from output ``index`` (one per ``node``), a
-float from output ``index``, the argument leaf ``index`` itself, a new Value holding the
-number ``thing`` (one per ``node``), or ``thing`` itself."""
-
-
-class _Path:
-    """One traced path: its code, the Values it reads from before the call, and how to
-    turn the numbers it returns into the function's result."""
-
-    __slots__ = ("captured", "expected", "generated", "leaves", "plan")
-
-    def __init__(
-        self,
-        program: Program,
-        generated: Generated,
-        captured: list[Value],
-        leaves: list[Leaf],
-        plan: Plan,
-    ) -> None:
-        self.generated = generated  # the records themselves are not kept: only the code
-        self.captured = captured
-        self.leaves = leaves
-        self.plan = plan
-        self.expected: list[Hashable] = [_expected(c) for c in program.checks()]
-
-    def call(self, numbers: list[float], arguments: list[object]) -> object:
-        numbers.extend(read(v) for v in self.captured)
-        out = self.generated.run(numbers)
-        made: dict[int, Value] = {}
-        leaves: list[object] = []
-        for kind, index, node, thing in self.leaves:
-            if kind == _VALUE or kind == _CONSTANT:  # a Value: a new one per call
-                v = made.get(node)
-                if v is None:
-                    v = made[node] = Value(out[index] if kind == _VALUE else thing)  # type: ignore[arg-type]
-                leaves.append(v)
-            elif kind == _NUMBER:
-                leaves.append(out[index])
-            elif kind == _ARGUMENT:
-                leaves.append(arguments[index])
-            else:
-                leaves.append(thing)
-        return rebuild(self.plan, leaves)
-
-
-def _expected(check: Guard | Same | RuleCheck) -> Hashable:
-    if isinstance(check, Guard):
-        return check.outcome
-    if isinstance(check, Same):
-        return ("same", check.number.hex())
-    return ("rule", id(check))  # never equal across paths: any path may pass it
-
-
-class _Entry:
-    """The paths traced for one structure of arguments, most recently used first."""
-
-    __slots__ = ("eager", "paths")
-
-    def __init__(self) -> None:
-        self.paths: list[_Path] = []
-        self.eager = False
 
 
 class Function(Generic[P, R]):
@@ -127,7 +60,7 @@ class Function(Generic[P, R]):
         _check_max_traces(max_traces)
         self.python_function: Final = fn
         self.max_traces: Final = max_traces
-        self._entries: dict[Key, _Entry] = {}
+        self._entries: dict[Key, Entry] = {}
         self._traces = 0
         self._warned: set[str] = set()
         self._lock = threading.Lock()
@@ -163,7 +96,7 @@ class Function(Generic[P, R]):
             if type(leaf) is Value or isinstance(leaf, float)
         ]
         path = entry.paths[0] if entry.paths else None
-        tried: list[_Path] = []
+        tried: list[Path] = []
         while path is not None:
             try:
                 result = path.call(list(numbers), leaves)
@@ -209,16 +142,16 @@ class Function(Generic[P, R]):
 
     # ---- tracing ---------------------------------------------------------------------------
 
-    def _entry(self, found: Key) -> _Entry:
+    def _entry(self, found: Key) -> Entry:
         entry = self._entries.get(found)
         if entry is None:
             with self._lock:
-                entry = self._entries.setdefault(found, _Entry())
+                entry = self._entries.setdefault(found, Entry())
         return entry
 
     def _next(
-        self, entry: _Entry, failed: _Path, check: int | None, tried: list[_Path]
-    ) -> _Path | None:
+        self, entry: Entry, failed: Path, check: int | None, tried: list[Path]
+    ) -> Path | None:
         """Another path that may fit, given that ``failed`` failed at ``check``: one whose
         guards up to it came out as ``failed``'s and that one the other way."""
         for path in entry.paths:
@@ -236,7 +169,7 @@ class Function(Generic[P, R]):
 
     def _trace(
         self,
-        entry: _Entry,
+        entry: Entry,
         leaves: list[object],
         plan: Plan,
         args: tuple[object, ...],
@@ -325,7 +258,7 @@ class Function(Generic[P, R]):
         finally:
             if collecting:
                 gc.enable()
-        path = _Path(program, generated, captured, made, out_plan)
+        path = Path(program, generated, captured, made, out_plan)
         with self._lock:
             if not any(p.expected == path.expected for p in entry.paths):
                 entry.paths.insert(0, path)
@@ -350,24 +283,24 @@ class Function(Generic[P, R]):
         outputs: list[int] = []
         for leaf in leaves:
             if type(leaf) is not Value:
-                made.append((_STATIC, 0, 0, leaf))
+                made.append((STATIC, 0, 0, leaf))
                 continue
             node = leaf.node
             computed = (
                 node in tracer.produced or node in tracer.copied_from or node in tracer.results
             )
             if node in tracer.numeric:
-                made.append((_NUMBER, len(outputs), node, None))
+                made.append((NUMBER, len(outputs), node, None))
                 outputs.append(node)
             elif computed:
-                made.append((_VALUE, len(outputs), node, None))
+                made.append((VALUE, len(outputs), node, None))
                 outputs.append(node)
             elif node in argument_leaf:
-                made.append((_ARGUMENT, argument_leaf[node], node, None))  # that very Value
+                made.append((ARGUMENT, argument_leaf[node], node, None))  # that very Value
             elif node >= tracer.start:
-                made.append((_CONSTANT, 0, node, read(leaf)))
+                made.append((CONSTANT, 0, node, read(leaf)))
             else:
-                made.append((_STATIC, 0, node, leaf))  # a Value from before the call: that one
+                made.append((STATIC, 0, node, leaf))  # a Value from before the call: that one
         return made, outputs
 
     def _labels(self, args: tuple[object, ...], kwargs: dict[str, object]) -> list[str]:
@@ -403,7 +336,7 @@ class Function(Generic[P, R]):
         """The function as written, on these arguments."""
         return cast(Callable[..., R], self.python_function)(*args, **kwargs)
 
-    def _refuse(self, entry: _Entry, reason: str) -> None:
+    def _refuse(self, entry: Entry, reason: str) -> None:
         entry.eager = True
         self._warn(reason, f"{self!r} runs in Python: {reason}", stacklevel=5)
 
