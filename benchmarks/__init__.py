@@ -3,7 +3,7 @@
 A developer's instrument kept beside the package, not in it: it is not installed with
 microtape. Run it from a clone's root::
 
-    python -m benchmarks            # about 40 seconds; prints each section as it completes
+    python -m benchmarks            # about 2 minutes; prints each section as it completes
     python -m benchmarks --quick    # small sizes, a few seconds: a smoke run of every figure
     python -m benchmarks --json     # the same figures as JSON
     python benchmarks/run.py ...    # the same, as a script
@@ -20,7 +20,9 @@ pure-Python reverse mode) and, when it is installed, micrograd 0.1.0:
 - what ``import microtape`` adds to the start of a fresh interpreter;
 - a chain a million steps deep against one of ten thousand, per node;
 - plugin ops (built with ``mt.Op``) against built-in ops of the same arity;
-- the memory a tape returns on ``release()`` and after a non-persistent gradient.
+- the memory a tape returns on ``release()`` and after a non-persistent gradient;
+- the workloads compiled with ``mt.function`` against record + sweep of the same
+  function, and what the first call (trace and compile) costs.
 
 The modules:
 

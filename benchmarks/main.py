@@ -73,6 +73,7 @@ SECTIONS: tuple[Section, ...] = (
     ("deep_chain", measure.deep_chain, report.deep_chain),
     ("plugin_ops", measure.plugin_ops, report.plugin_ops),
     ("memory", measure.memory, report.memory),
+    ("compiled", measure.compiled, report.compiled),
 )
 
 
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         for name in ("mlp", "chain")
         for engine in ("microtape", "floor")
     )
+    failed = failed or not all(entry["same_bits"] for entry in figures["compiled"].values())
     return 1 if failed or figures["deep_chain"]["status"] != "ok" else 0
 
 

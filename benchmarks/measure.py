@@ -30,6 +30,7 @@ from .instruments import (
 
 __all__ = [
     "arithmetic",
+    "compiled",
     "deep_chain",
     "forward_mode",
     "import_time",
@@ -378,3 +379,47 @@ def _traced_chain(depth: int, persistent: bool) -> tuple[mt.GradientTape, mt.Val
         for _ in range(depth):
             y = mt.relu(y * a + b)
     return tape, y, [a, b]
+
+
+def compiled(settings: Settings) -> Report:
+    """``mt.function`` against recording and sweeping, on the reference workloads.
+
+    For each workload: the first call (it runs the function while tracing it, then writes
+    and compiles the code), later calls of the compiled code, and the same function run
+    as written (record + sweep), interleaved; whether the compiled results equal the
+    recorded ones bit for bit; and the chain at the deep depth, compiled.
+    """
+    report: Report = {}
+    steps = {
+        "mlp": w.mlp_step(settings.points),
+        "chain": w.chain_step(settings.depth),
+        "deep chain": w.chain_step(settings.deep),
+    }
+    for name, step in steps.items():
+        function = mt.function(step)
+        first = timed(function)
+        same = _bits(step()) == _bits(function())
+        eager_runs: list[float] = []
+        compiled_runs: list[float] = []
+        for _ in range(settings.repeat):
+            if name != "deep chain":  # the deep chain's record + sweep is deep_chain's figure
+                eager_runs.append(timed(step))
+            compiled_runs.append(timed(function))
+        entry: Report = {
+            "first_call_ms": first * 1e3,
+            "compiled_ms": stat(compiled_runs, 1e3),
+            "same_bits": same,
+            "lines": len(function.code().splitlines()),
+        }
+        if eager_runs:
+            entry["eager_ms"] = stat(eager_runs, 1e3)
+            entry["speedup"] = ratio(entry["eager_ms"], entry["compiled_ms"])
+            entry["first_call_in_eager_calls"] = first * 1e3 / entry["eager_ms"]["median"]
+        report[name] = entry
+    return report
+
+
+def _bits(result: tuple[mt.Value, list[mt.Value | None]]) -> list[str]:
+    """A step's output and gradients as exact text (float.hex), None kept."""
+    output, gradients = result
+    return [repr(None) if v is None else float.hex(v.data) for v in [output, *gradients]]

@@ -11,6 +11,7 @@ from .instruments import Report, Stat
 
 __all__ = [
     "arithmetic",
+    "compiled",
     "deep_chain",
     "forward_mode",
     "header",
@@ -211,4 +212,24 @@ def memory(r: Report) -> list[str]:
             f"  {'  still held after ' + event:<{LABEL}}{left:>{PAIR}} bytes "
             f"({entry['cycle_objects']} objects left to the cycle collector)"
         )
+    return lines
+
+
+def compiled(r: Report) -> list[str]:
+    lines = [
+        "mt.function: the workloads compiled (trace once, then run the generated code),",
+        "against recording and sweeping the same function; the first call traces and compiles",
+    ]
+    for name, entry in r.items():
+        same = "same bits" if entry["same_bits"] else "DIFFERENT RESULTS"
+        lines.append(f"  workload {name}: {entry['lines']:,} lines of code; {same}")
+        if "eager_ms" in entry:
+            lines.append(_row("  record + sweep", entry["eager_ms"], 2, "ms"))
+        lines.append(_row("  compiled call", entry["compiled_ms"], 2, "ms"))
+        if "speedup" in entry:
+            lines.append(_row("  ratio record + sweep / compiled", entry["speedup"], 1, "x"))
+        first = f"{entry['first_call_ms']:,.0f} ms"
+        if "first_call_in_eager_calls" in entry:
+            first += f" = {entry['first_call_in_eager_calls']:.1f} record + sweep calls"
+        lines.append(f"  {'  first call (trace + compile)':<{LABEL}}{first}")
     return lines

@@ -40,12 +40,14 @@ __all__ = [
     "Engine",
     "Recording",
     "chain_build",
+    "chain_step",
     "count_records",
     "data",
     "make_params",
     "micrograd_engine",
     "mlp_build",
     "mlp_loss",
+    "mlp_step",
 ]
 
 # ---- the reference workloads ------------------------------------------------------------
@@ -259,3 +261,39 @@ def chain_build(engine: Engine, depth: int) -> Build:
         return y, [a, b]
 
     return build
+
+
+# ---- the workloads as one function each: what mt.function compiles -------------------------
+
+Step = Callable[[], tuple[mt.Value, list[mt.Value | None]]]
+"""Records a workload on a new tape and differentiates it: (output, gradients)."""
+
+
+def mlp_step(points: int) -> Step:
+    """The mlp workload as a training step: the loss and the gradient of every parameter."""
+    xs, ys = data(points)
+    params = make_params(random.Random(1), mt.Value)
+    flat = [
+        v for layer in params for row in layer for v in (row if isinstance(row, list) else [row])
+    ]
+
+    def step() -> tuple[mt.Value, list[mt.Value | None]]:
+        with mt.GradientTape() as tape:
+            loss = mlp_loss(params, xs, ys, mt.relu, mt.Value)
+        return loss, tape.gradient(loss, flat)
+
+    return step
+
+
+def chain_step(depth: int) -> Step:
+    """The chain workload as one function: its output, and its gradient in ``a`` and ``b``."""
+    a, b = mt.Value(0.999), mt.Value(0.001)
+
+    def step() -> tuple[mt.Value, list[mt.Value | None]]:
+        y = mt.Value(0.5)
+        with mt.GradientTape() as tape:
+            for _ in range(depth):
+                y = mt.relu(y * a + b)
+        return y, tape.gradient(y, [a, b])
+
+    return step

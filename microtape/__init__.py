@@ -33,6 +33,7 @@ __all__ = [
     "TapeError",
     "TapeState",
     "TapeView",
+    "TracingWarning",
     "UnconnectedGradientError",
     "UnknownOpError",
     "Value",
@@ -45,6 +46,7 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "function",
     "log",
     "number",
     "op",
@@ -62,6 +64,7 @@ __all__ = [
     "to_dot",
     "value_and_grad",
     "vjp",
+    "to_sympy",
 ]
 
 __version__ = "0.1.0"
@@ -83,6 +86,7 @@ from .core.errors import (
     PluginWarning,
     ShapeError,
     TapeError,
+    TracingWarning,
     UnconnectedGradientError,
     UnknownOpError,
     ValueAsNumberWarning,
@@ -108,13 +112,16 @@ if TYPE_CHECKING:
     from .core.tapes.describer import Describer
     from .functions import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
     from .inspection.dot import DotText, render_dot, to_dot
+    from .inspection.symbolic import to_sympy
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
+    from .tracing.function import function
 
 # The registry, inspection and the function transforms are loaded the first time one of
 # their names is used, not by `import microtape`: a script that only records and
 # differentiates does not pay for them.
 _LAZY = {
+    "function": "microtape.tracing.function",
     "DotText": "microtape.inspection.dot",
     "grad": "microtape.functions",
     "hessian": "microtape.functions",
@@ -125,6 +132,7 @@ _LAZY = {
     "vjp": "microtape.functions",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",
+    "to_sympy": "microtape.inspection.symbolic",
     "PluginOp": "microtape.registry.plugins",
     "op": "microtape.registry.table",
     "ops": "microtape.registry.table",

@@ -263,6 +263,7 @@ def test_text_report_shows_the_machine_and_every_section() -> None:
         "Deep chain",
         "Plugin ops",
         "Memory returned",
+        "mt.function",
     ):
         assert any(line.startswith(heading) for line in lines), heading
     if sys.platform.startswith("linux"):
@@ -362,3 +363,19 @@ def test_plugin_ops_differentiate_like_their_math_to_second_order() -> None:
     assert ds.data == pytest.approx(math.cosh(0.7))
     assert d2s.data == pytest.approx(math.sinh(0.7))
     assert [da.data, db.data] == pytest.approx([0.6, 0.8])
+
+
+@pytest.mark.parametrize("workload", ["mlp", "chain", "deep chain"])
+def test_compiled_workloads_give_the_recorded_bits_and_report_their_first_call(
+    report: Report, workload: str
+) -> None:
+    entry = report["compiled"][workload]
+    assert entry["same_bits"] is True
+    assert entry["first_call_ms"] > 0 and entry["lines"] > 0
+    if workload == "deep chain":  # the recorded deep chain is the deep_chain section's
+        assert "eager_ms" not in entry and "speedup" not in entry
+        return
+    _same_ratio(entry["speedup"], entry["eager_ms"], entry["compiled_ms"])
+    assert entry["first_call_in_eager_calls"] == pytest.approx(
+        entry["first_call_ms"] / entry["eager_ms"]["median"]
+    )

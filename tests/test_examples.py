@@ -61,6 +61,7 @@ def test_every_example_is_tested() -> None:
         "custom_op",
         "see_the_tape",
         "hessian_vector",
+        "compiled_step",
     }
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
@@ -77,6 +78,21 @@ def test_linear_regression_takes_a_step_then_learns_y_equals_2x(
     assert result.bias == pytest.approx(0.0, abs=1e-5)
     assert result.final_loss < 1e-12 and result.steps < 1000
     assert f"Loss: {result.first_loss:.4f}" in out and "Gradients: [" in out
+
+
+def test_compiled_step_shows_its_code_and_trains_to_the_recorded_parameters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result, out = _run("compiled_step", capsys)
+    assert result.same_as_recorded
+    assert result.weight == pytest.approx(2.0, abs=1e-5)
+    assert result.bias == pytest.approx(0.0, abs=1e-5)
+    code = result.code
+    assert code in out
+    assert "# inputs: v0 = model.kernel[0][0], v1 = model.bias[0]" in code
+    forward = code.index("v16 = v15 / 3.0  # div")
+    assert code.index("# the gradient of v16") > forward  # the sweep back below the forward
+    assert "g0 = g12 * 3.0  # mul: d v6/d v0" in code
 
 
 def test_no_tape_shows_none_then_the_explanations_then_the_fix(

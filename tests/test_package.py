@@ -29,6 +29,7 @@ def test_public_names_are_exactly_all() -> None:
         "cli",
         "functions",
         "symbolic",
+        "tracing",
     }  # submodules, once imported
     assert public - modules == set(mt.__all__)
 

@@ -3,11 +3,13 @@
 Its parts, each importing only those listed before it:
 
 - ``errors.py``: every error microtape raises, in one tree.
-- ``recording/``: which tapes record in this thread or task (``context.py``), and what
-  one record is (``record.py``, the only module that knows the layout of a record).
+- ``recording/``: which tapes record in this thread or task (``context.py``), what
+  one record is (``record.py``, the only module that knows the layout of a record), and
+  what a tracer hears beside the records (``tracing.py``).
 - ``values/``: ``Value``, ``Op``, and the built-in op table (``builtins.py``).
-- ``transforms/``: what is done with records: the reverse sweep (``reverse.py``) and
-  forward mode (``forward.py``).
+- ``transforms/``: what is done with records: the reverse sweep (``reverse.py``),
+  forward mode (``forward.py``), and records written as Python (``codegen.py``, for
+  ``mt.function``).
 - ``tapes/``: ``GradientTape``, where it keeps its records, and its read-only view;
   ``ForwardAccumulator``.
 

@@ -19,6 +19,7 @@ programmer would expect, so ``except ValueError`` keeps working::
     Warning
     └── MicrotapeWarning         (UserWarning)
         ├── PluginWarning                         a plugin could not be loaded
+        ├── TracingWarning                        mt.function runs a function in Python
         └── ValueAsNumberWarning                  a Value used as a plain number by mistake
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "PluginWarning",
     "ShapeError",
     "TapeError",
+    "TracingWarning",
     "UnconnectedGradientError",
     "UnknownOpError",
     "ValueAsNumberWarning",
@@ -104,6 +106,15 @@ class MicrotapeWarning(UserWarning):
 
 class PluginWarning(MicrotapeWarning):
     """A plugin's ops could not be loaded; the rest of microtape keeps working."""
+
+
+class TracingWarning(MicrotapeWarning):
+    """``mt.function`` could not use its trace, and runs the function in Python.
+
+    The message says why: the function read the number of a Value it computes
+    (``x.data``, ``float(x)``), assigned a Value's ``.data``, kept a tape beyond the call,
+    or took more new paths (guards that flipped) than ``max_traces`` allows.
+    """
 
 
 class ValueAsNumberWarning(MicrotapeWarning):

@@ -1,1 +1,2 @@
-"""Recording: which tapes record here (``context.py``) and what one record is (``record.py``)."""
+"""Recording: which tapes record here (``context.py``), what one record is (``record.py``),
+and what a tracer hears beside the records (``tracing.py``)."""

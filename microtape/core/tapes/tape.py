@@ -15,16 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Literal, TypeVar, final, overload
+from typing import Final, Literal, TypeVar, cast, final, overload
 
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks
+from ..recording.tracing import TRACING
 from ..transforms.forward import Tangent, Tangents
 from ..transforms.reverse import Gradient, float_sweep, tangent_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
-from ..values.value import Value, number
+from ..values.value import Value, read
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
 from .describer import described
 from .pause import Pause
@@ -58,6 +59,7 @@ class GradientTape:
     """
 
     __slots__ = (
+        "__weakref__",  # a tracer (mt.function) checks that no tape outlives a traced call
         "_dropped",
         "_explicit",
         "_flat",
@@ -117,6 +119,9 @@ class GradientTape:
             self._sink = WatchFilter(flat, self._connected())
         self._token = Entered(joined(self._sink))
         self._state = TapeState.RECORDING
+        observer = TRACING.get()
+        if observer is not None:
+            observer.entered(self)
         return self
 
     def __exit__(
@@ -553,20 +558,29 @@ class GradientTape:
         by_node = {t.node: s for t, s in seeded.items()}
         check_unchanged(flat, by_node)
         current = RECORDING.get()
-        if current is None:
-            floats = {n: float(s) for n, s in by_node.items()}
+        observer = TRACING.get()
+        # A tracer (mt.function) records everything, but is no tape: where it alone
+        # records, the sweep runs on floats, as it would untraced, and the tracer writes
+        # that sweep as code of its own.
+        if current is None or current is cast(object, observer):
+            floats = {n: _number(s) for n, s in by_node.items()}
             keep = {s.node for s in sources}
             grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
-            return self._results(grads, seeded, sources, unconnected, held=False)
+            if observer is None:
+                return self._results(grads, seeded, sources, unconnected, held=False)
+            swept: dict[int, int] = {}
+            results = self._results(grads, seeded, sources, unconnected, False, swept=swept)
+            observer.differentiated(flat, by_node, sources, results, swept)
+            return results
         if type(current) is Tangents:
             # Forward over reverse, and nothing else records: one accumulator on floats
             # wants the gradient's tangent, which tangent_sweep computes without
             # building the chain rule's Values (see reverse.py). No tape records the
             # sweep, so nothing needs holding; the tangents follow the held rule (below).
             tangents = current.tangents
-            floats = {n: number(s) for n, s in by_node.items()}
+            floats = {n: _number(s) for n, s in by_node.items()}
             moving = {n: tangents.get(s.node) for n, s in by_node.items() if type(s) is Value}
-            given = {n: number(t) for n, t in moving.items() if t is not None}
+            given = {n: _number(t) for n, t in moving.items() if t is not None}
             grads, dgrads = tangent_sweep(flat, record.count(flat), floats, given, tangents)
             base = 0.0 if any(tangents.get(t.node) is not None for t in seeded) else None
             return self._results(
@@ -576,13 +590,19 @@ class GradientTape:
         # part way (a DomainError at a point with no second derivative, say), take its
         # records back off them: a refused call must leave every tape as it was.
         before = [(f, len(f)) for f in flats(sinks())]
+        if observer is not None:
+            observer.sweep_started()
         try:
-            grads = value_sweep(flat, record.count(flat), by_node)
+            rule_called = None if observer is None else observer.rule_called
+            grads = value_sweep(flat, record.count(flat), by_node, rule_called)
             return self._results(grads, seeded, sources, unconnected, held=True)
         except BaseException:
             for f, length in before:
                 del f[length:]
             raise
+        finally:
+            if observer is not None:
+                observer.sweep_ended()
 
     def _results(
         self,
@@ -592,6 +612,7 @@ class GradientTape:
         unconnected: str,
         held: bool,
         moving: tuple[Mapping[int, float], dict[int, Tangent], float | None] | None = None,
+        swept: dict[int, int] | None = None,
     ) -> list[Value | None]:
         """The gradient of each source from the sweep's ``grads``.
 
@@ -606,20 +627,28 @@ class GradientTape:
         tangents, and the tangent of a gradient that does not move itself (0.0 if a
         target moves, as a held gradient's would be; None if none does). Each new
         gradient Value gets its tangent there, as if the accumulator had seen it computed.
+
+        ``swept``: for a tracer (``mt.function``), filled with the node each new gradient
+        Value holds the gradient of.
         """
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
-            self._last_seeds = {t.node: float(s) for t, s in seeded.items()}
+            self._last_seeds = {
+                t.node: s if type(s) is float else read(s)  # type: ignore[arg-type]
+                for t, s in seeded.items()
+            }
         # Every result is a Value of its own: never the caller's output_gradients, and
         # never one object for two sources, so changing one in place changes no other.
         taken: set[Value] = {s for s in seeded.values() if type(s) is Value}
         results: list[Value | None] = []
         for source in sources:
             g = grads.get(source.node)
+            from_sweep = g is not None
             if g is not None and connected is not None and source.node not in connected:
                 # A source that is itself a target has gradient 1, watched or not (as in
                 # TensorFlow); any other unwatched source has none.
                 g = seeded.get(source)
+                from_sweep = False
             if g is None:
                 if unconnected == "raise":
                     raise UnconnectedGradientError(self._explain(list(seeded), source))
@@ -634,12 +663,14 @@ class GradientTape:
                 taken.add(g)
                 results.append(g)
             else:
-                v = Value(g)
+                result = Value(g)
                 if moving is not None:
                     dg = moving[0].get(source.node, moving[2])
                     if dg is not None:
-                        moving[1][v.node] = dg
-                results.append(v)
+                        moving[1][result.node] = dg
+                if swept is not None and from_sweep:
+                    swept[result.node] = source.node  # for a tracer: which gradient it holds
+                results.append(result)
         return results
 
     def _connected(self) -> set[int]:
@@ -703,3 +734,9 @@ class GradientTape:
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"
         return f"<GradientTape {flags}, {self._state.value}, {self.view().count} records>"
+
+
+def _number(x: Value | float | Tangent) -> float:
+    """The number of a seed or tangent, read by the core itself (never reported to a
+    tracer, as ``mt.number`` would be)."""
+    return x if type(x) is float else read(x)  # type: ignore[arg-type]

@@ -35,10 +35,11 @@ from typing import TypeAlias, Union, cast
 from ..recording import record
 from ..recording.context import RECORDING
 from ..recording.record import Entry
+from ..values.op import Op
 from ..values.value import Value, node_value, number, rebuilt
 from .forward import Tangent, Tangents
 
-__all__ = ["Gradient", "float_sweep", "tangent_sweep", "value_sweep"]
+__all__ = ["Gradient", "RuleCalled", "float_sweep", "tangent_sweep", "value_sweep"]
 
 Gradient: TypeAlias = Union[Value, float]
 """A gradient on its way back: a float on the first-order sweep, a Value when recorded."""
@@ -90,8 +91,17 @@ def float_sweep(
     return grads
 
 
+RuleCalled: TypeAlias = Callable[[Op, int, Sequence["int | None"], Sequence[float], Gradient], None]
+"""Told of each rule a recorded sweep calls: the op, the rule's index, the arguments'
+nodes (None for a constant) and numbers, and the partial it gave (see
+``recording/tracing.py``)."""
+
+
 def value_sweep(
-    flat: Sequence[Entry], count: int, seeds: dict[int, Gradient]
+    flat: Sequence[Entry],
+    count: int,
+    seeds: dict[int, Gradient],
+    rule_called: RuleCalled | None = None,
 ) -> dict[int, Gradient]:
     """Back-propagate through the first ``count`` rows, recording the arithmetic.
 
@@ -99,7 +109,7 @@ def value_sweep(
     the sweep's own ops are added to ``flat`` while it runs, and must not be visited.
     An op of three or more arguments is handled at its last row, with its arguments
     gathered from its rows; its hidden nodes never receive a gradient, so its earlier
-    rows are passed over.
+    rows are passed over. ``rule_called``, if given, hears of every rule called.
     """
     grads = seeds
     get = grads.get
@@ -116,18 +126,30 @@ def value_sweep(
             args = [x if n is None else rebuilt(values, n, x) for n, x in zip(nodes, numbers)]  # noqa: B905
             for k, node in enumerate(nodes):
                 if partials[k] is not None:
-                    _accumulate(grads, node, g, rules[k](*args))  # type: ignore[arg-type]
+                    partial = rules[k](*args)
+                    if rule_called is not None:
+                        rule_called(op, k, nodes, numbers, partial)
+                    _accumulate(grads, node, g, partial)  # type: ignore[arg-type]
             continue
         va = xa if a is None else rebuilt(values, a, xa)  # type: ignore[arg-type]
         if op.arity == 1:
             if da is not None:
-                _accumulate(grads, a, g, rules[0](va))  # type: ignore[arg-type]
+                partial = rules[0](va)
+                if rule_called is not None:
+                    rule_called(op, 0, (a,), (xa,), partial)  # type: ignore[arg-type]
+                _accumulate(grads, a, g, partial)  # type: ignore[arg-type]
             continue
         vb = xb if b is None else rebuilt(values, b, xb)  # type: ignore[arg-type]
         if da is not None:
-            _accumulate(grads, a, g, rules[0](va, vb))  # type: ignore[arg-type]
+            partial = rules[0](va, vb)
+            if rule_called is not None:
+                rule_called(op, 0, (a, b), (xa, xb), partial)  # type: ignore[arg-type]
+            _accumulate(grads, a, g, partial)  # type: ignore[arg-type]
         if db is not None:
-            _accumulate(grads, b, g, rules[1](va, vb))  # type: ignore[arg-type]
+            partial = rules[1](va, vb)
+            if rule_called is not None:
+                rule_called(op, 1, (a, b), (xa, xb), partial)  # type: ignore[arg-type]
+            _accumulate(grads, b, g, partial)  # type: ignore[arg-type]
     return grads
 
 

@@ -35,6 +35,7 @@ from typing import NoReturn, TypeAlias, overload
 from ..errors import ArgumentTypeError, DomainError, OpDefinitionError
 from ..recording.context import RECORDING
 from ..recording.record import Rows
+from ..recording.tracing import TRACING
 from .interval import Interval, Region, outside_test
 from .numbers import as_number
 from .value import Value, next_node, node_value
@@ -242,9 +243,9 @@ class Op:
             try:
                 d = self.derivatives[i](*xs)
             except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
-                raise self._no_derivative(i, xs, exc) from exc
+                d = self._refused(i, xs, exc, sink)
             if type(d) is not float or d != d:
-                d = self._checked_partial(d, i, xs)
+                d = self._checked_partial(d, i, xs, sink)
             partials.append(d)
         sink.extend(self._rows(n, y, nodes, xs, partials))
         return out
@@ -303,16 +304,20 @@ class Op:
             "expected a float"
         )
 
-    def _checked_partial(self, d: object, index: int, args: Sequence[float]) -> float:
+    def _checked_partial(
+        self, d: object, index: int, args: Sequence[float], sink: object = None
+    ) -> float:
         name = self.arg_names[index]
         if isinstance(d, (int, float)) and not isinstance(d, bool):
             d = float(d)
-            if d != d and all(math.isfinite(a) for a in args):
+            if d != d and all(math.isfinite(a) for a in args) and not _tracer_only(sink):
                 raise DomainError(
                     f"{self.name}: the derivative with respect to {name} is NaN at "
                     f"{self._point(args)}, where the op is defined; the rule is undefined there"
                 )
             return d
+        if _tracer_only(sink):
+            return math.nan  # no tape wants it: the call must not fail where it would not
         if isinstance(d, complex):
             raise DomainError(
                 f"{self.name}: the derivative with respect to {name} is not real at "
@@ -323,12 +328,26 @@ class Op:
             f"arguments at {self._point(args)}, expected a float"
         )
 
+    def _refused(self, index: int, args: Sequence[float], cause: Exception, sink: object) -> float:
+        """A rule failed while recording: the point has no derivative. Refused with
+        DomainError, unless the only one recording is a tracer, which recomputes the
+        partials it needs when its code runs: then the call goes on, as it would with no
+        tape recording."""
+        if _tracer_only(sink):
+            return math.nan
+        raise self._no_derivative(index, args, cause) from cause
+
     def _no_derivative(self, index: int, args: Sequence[float], cause: Exception) -> DomainError:
         return DomainError(
             f"{self.name}: the derivative with respect to {self.arg_names[index]} does not "
             f"exist at {self._point(args)} (it is infinite or undefined there: {cause}); "
             "the tape refuses to record a point it could not differentiate"
         )
+
+
+def _tracer_only(sink: object) -> bool:
+    """Whether ``sink`` is a tracer's own, with no tape recording beside it."""
+    return sink is not None and sink is TRACING.get()
 
 
 def _operand(op: Op, index: int, x: object) -> float:
@@ -371,9 +390,9 @@ class _UnaryOp(Op):
             try:
                 d = self._rule_a(xd)
             except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
-                raise self._no_derivative(0, (xd,), exc) from exc
+                d = self._refused(0, (xd,), exc, sink)
             if type(d) is not float or d != d:
-                d = self._checked_partial(d, 0, (xd,))
+                d = self._checked_partial(d, 0, (xd,), sink)
             sink.extend((n, y, x._id, xd, d, None, None, None, self))
         return out
 
@@ -410,17 +429,18 @@ class _BinaryOp(Op):
         sink = _recording()
         if sink is None:
             return out
-        index = 0
         try:
             pa = self._rule_a(ad, bd)
-            index = 1
-            pb = self._rule_b(ad, bd)
         except (ArithmeticError, ValueError) as exc:  # DomainError is a ValueError
-            raise self._no_derivative(index, (ad, bd), exc) from exc
+            pa = self._refused(0, (ad, bd), exc, sink)
+        try:
+            pb = self._rule_b(ad, bd)
+        except (ArithmeticError, ValueError) as exc:
+            pb = self._refused(1, (ad, bd), exc, sink)
         if type(pa) is not float or pa != pa:
-            pa = self._checked_partial(pa, 0, (ad, bd))
+            pa = self._checked_partial(pa, 0, (ad, bd), sink)
         if type(pb) is not float or pb != pb:
-            pb = self._checked_partial(pb, 1, (ad, bd))
+            pb = self._checked_partial(pb, 1, (ad, bd), sink)
         sink.extend((n, y, a._id, ad, pa, b._id, bd, pb, self))
         return out
 

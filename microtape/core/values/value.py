@@ -22,18 +22,31 @@ argument, when the table is bound.
 from __future__ import annotations
 
 import itertools
+import operator
+import threading
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, SupportsFloat, final
 
 from ..errors import ArgumentTypeError, OpDefinitionError, ValueAsNumberWarning
 from ..recording.context import RECORDING
+from ..recording.tracing import TRACING
 from .changes import note_change
 from .numbers import checked_float, constant, short_repr
 
 if TYPE_CHECKING:
     from .op import Op
 
-__all__ = ["Value", "next_node", "node_value", "number", "rebuilt", "use_operators"]
+__all__ = [
+    "Value",
+    "next_node",
+    "node_value",
+    "number",
+    "observe",
+    "read",
+    "rebuilt",
+    "use_operators",
+]
 
 _recording = RECORDING.get
 _new: Final = object.__new__
@@ -72,6 +85,15 @@ class Value:
     def __init__(self, data: SupportsFloat) -> None:
         if type(data) is float:
             self._data = data
+        elif type(data) is Value and _observing:
+            observer = TRACING.get()
+            if observer is None or not observer.copies(data):
+                _to_float(data)  # raises, as always for a Value
+            self._data = data._data
+            self._id = next_node()
+            if observer is not None:
+                observer.copied(self, data)
+            return
         else:
             self._data = _to_float(data)
         self._id = next_node()
@@ -81,6 +103,8 @@ class Value:
     @property
     def data(self) -> float:
         """The float this Value holds. Assigning it changes the Value in place."""
+        if _observing:
+            _read(self, ".data")
         return self._data
 
     @data.setter
@@ -95,6 +119,8 @@ class Value:
         return self._id
 
     def __float__(self) -> float:
+        if _observing and _read(self, "float()"):
+            return self._data  # a float argument, seen as a Value while traced: no warning
         sink = _recording()
         if sink is not None and sink.watches(self._id):
             warnings.warn(
@@ -115,6 +141,8 @@ class Value:
         return format(self._data, spec) if spec else repr(self)
 
     def __bool__(self) -> bool:
+        if _observing:
+            return _compared(self, "!=", 0.0)
         return self._data != 0.0
 
     # == and hash are by node: two Values are equal when they are the same node of the
@@ -141,18 +169,30 @@ class Value:
     # A copy (copy, deepcopy, pickle) is a new node with the same number, never a second
     # Value of the same node, which the tapes would mistake for the original.
     def __reduce__(self) -> tuple[type[Value], tuple[float]]:
+        if _observing:
+            _read(self, "a copy")
         return (Value, (self._data,))
 
+    # While a function is traced (`_observing`), an order comparison is a branch of its
+    # Python code that the generated code must check: it is reported to the tracer.
     def __lt__(self, other: Value | float) -> bool:
+        if _observing:
+            return _compared(self, "<", other)
         return self._data < _operand_float(other)
 
     def __le__(self, other: Value | float) -> bool:
+        if _observing:
+            return _compared(self, "<=", other)
         return self._data <= _operand_float(other)
 
     def __gt__(self, other: Value | float) -> bool:
+        if _observing:
+            return _compared(self, ">", other)
         return self._data > _operand_float(other)
 
     def __ge__(self, other: Value | float) -> bool:
+        if _observing:
+            return _compared(self, ">=", other)
         return self._data >= _operand_float(other)
 
     # ---- recorded arithmetic (the hot path) -------------------------------------------------
@@ -311,8 +351,53 @@ def number(x: Value | SupportsFloat) -> float:
     if type(x) is float:  # the common case in a rule, on the recording hot path
         return x
     if type(x) is Value:
+        if _observing:
+            _read(x, "mt.number()")
         return x._data
     return _to_float(x)
+
+
+def read(x: Value) -> float:
+    """The float of ``x``, read by the core itself: never reported to a tracer."""
+    return x._data
+
+
+# ---- tracing (mt.function) --------------------------------------------------------------------
+# `_observing` is True while some thread or task traces a function; only then do the
+# comparisons and number reads above look for the tracer of their own context.
+
+_observing = False
+_observers = 0
+_observers_lock: Final = threading.Lock()
+
+_ORDER: Final[dict[str, Callable[[float, float], bool]]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "!=": operator.ne,
+}
+
+
+def observe(on: bool) -> None:
+    """Count a tracer in (``on``) or out: while any is in, reads and comparisons report."""
+    global _observing, _observers
+    with _observers_lock:
+        _observers += 1 if on else -1
+        _observing = _observers > 0
+
+
+def _compared(value: Value, symbol: str, other: Value | float) -> bool:
+    result = _ORDER[symbol](value._data, _operand_float(other))
+    observer = TRACING.get()
+    if observer is not None:
+        observer.compared(value, symbol, other, result)
+    return result
+
+
+def _read(value: Value, how: str) -> bool:
+    observer = TRACING.get()
+    return observer is not None and observer.read(value, how)
 
 
 def _warn_compared(value: Value, sign: str, number: object) -> None:

@@ -1,0 +1,212 @@
+"""Records to code: a traced program written as straight-line Python on floats.
+
+The third transformation, beside the reverse sweeps (``reverse.py``): a recorded run is
+a straight-line program, and Python runs a straight-line program of float arithmetic
+far faster than it records one. :func:`generate` writes one line per op, in record
+order: ``+``, ``-``, ``*``, ``/``, unary ``-``, ``relu`` and ``hold`` as Python
+expressions, every other op (plugins included) as a call of its own float ``forward``,
+passed in through the function's globals. Where the run swept a gradient back on
+floats (``Sweep``), the generated code does exactly what :func:`.reverse.float_sweep`
+does there, row by row from the last: the same products, added in the same order, so
+that the numbers are the same to the last bit.
+
+What the code cannot decide it refuses, by raising, and the caller runs the function
+again in Python:
+
+- a check of the program that fails (:class:`Retrace`, with its index): a guard that
+  comes out the other way, a number read that changed, a rule that gives another
+  partial: another path through the function;
+- an op that fails (``math.log(0.0)``, ``x / 0.0``, a domain test): the Python run
+  raises the op's own :class:`~microtape.DomainError`;
+- a gradient that comes out NaN (:class:`NotANumber`). The sweep's *strong zero* (a
+  product with a zero factor is 0, even where the other is infinite or NaN) would need
+  a test per product; instead none is made, and a NaN in a result (which any NaN on the
+  way back would reach, since sums and products keep NaN) hands the call to Python.
+  Without one, each gradient is the float sweep's exactly.
+
+A program of at most :data:`CHUNK` ops is one function, ``run``, in record order,
+for reading. A longer one is cut into functions of about :data:`CHUNK` ops, each
+passing on only the variables later code reads, repeated blocks sharing one function
+(``blocks.py``, ``chunks.py``): Python compiles one function of a million lines slowly
+and may exhaust its limits, and a hundred copies of one block cost a hundred times the
+compiling of one. The lines themselves are written by ``writer.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Final, NoReturn, cast
+
+from ..values.op import Op
+from .chunks import assemble
+from .program import Program, Sweep
+from .writer import Line, Writer
+
+__all__ = ["CHUNK", "Generated", "NotANumber", "Retrace", "generate"]
+
+CHUNK = 1000
+"""Units (ops and checks) per generated function in a long program (runs of repeated
+blocks take up to twice as many, in whole blocks)."""
+
+
+class Retrace(Exception):
+    """The generated code cannot answer this call: run the function in Python.
+
+    ``check`` is the index of the check that failed (another path), or None.
+    """
+
+    def __init__(self, check: int | None = None) -> None:
+        super().__init__(check)
+        self.check = check
+
+
+class NotANumber(Exception):
+    """A gradient came out NaN: the float sweep's strong zero may apply; run in Python."""
+
+
+def _miss(check: int) -> NoReturn:
+    raise Retrace(check)
+
+
+def _nan() -> NoReturn:
+    raise NotANumber()
+
+
+def _refuse() -> NoReturn:
+    raise Retrace(None)
+
+
+def _same(a: float, b: float) -> bool:
+    """Bit for bit: ``-0.0`` is not ``0.0``, and NaN is NaN."""
+    if a == b:
+        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a != a and b != b
+
+
+def _result(op: Op, y: object, args: tuple[float, ...]) -> float:
+    return op._checked_result(y, args)
+
+
+def _partial(op: Op, index: int, d: object, args: tuple[float, ...]) -> float:
+    return op._checked_partial(d, index, args)
+
+
+_HELPERS: Final[dict[str, object]] = {
+    "inf": math.inf,
+    "nan": math.nan,
+    "_miss": _miss,
+    "_nan": _nan,
+    "_refuse": _refuse,
+    "_same": _same,
+    "_result": _result,
+    "_partial": _partial,
+}
+
+
+class Generated:
+    """The code written for a program.
+
+    Attributes:
+        source: the Python source: a function ``run(_x)`` of the input floats that
+            returns the output floats, after the functions it calls.
+        run: that function, compiled.
+        checks: how many checks it tests (guards and the like).
+    """
+
+    __slots__ = ("checks", "run", "source")
+
+    def __init__(
+        self, source: str, run: Callable[[Sequence[float]], tuple[float, ...]], checks: int
+    ) -> None:
+        self.source = source
+        self.run = run
+        self.checks = checks
+
+
+def generate(program: Program, chunk: int | None = None) -> Generated:
+    """Write ``program`` as Python and compile it.
+
+    A program of at most ``chunk`` ops and checks is one function, ``run``, one line per
+    op; a longer one is cut into functions of at most ``chunk`` units, repeated blocks
+    sharing one (``chunks.py``).
+
+    Raises:
+        ValueError: if the program reads a node it gives no number for.
+    """
+    chunk = CHUNK if chunk is None else chunk
+    writer = Writer(program, program.steps())
+    checks = len(writer.checks)
+    sweeps = sum(isinstance(e, Sweep) for e in program.events)
+    title = (
+        f"# {program.name}, traced by mt.function: {_count(len(writer.steps), 'op')}, "
+        f"{_count(checks, 'check')}, {_count(sweeps, 'gradient')}"
+    )
+    inputs = [writer.names[n] for n in program.inputs]
+    if program.labels:
+        shown = [f"{name} = {label}" for name, label in zip(inputs, program.labels, strict=True)]
+        more = f", and {len(shown) - 20} more" if len(shown) > 20 else ""
+        title += "\n# inputs: " + ", ".join(shown[:20]) + more
+    if len(writer.steps) + len(program.events) <= chunk:
+        body = _inline(writer)
+        outputs = [writer.value(n) for n in program.outputs]
+        source = "\n".join(
+            [
+                title,
+                "def run(_x):",
+                f"    ({''.join(i + ', ' for i in inputs)}) = _x",
+                *(f"    {line.text}" for line in body),
+                f"    return ({''.join(o + ', ' for o in outputs)})",
+                "",
+            ]
+        )
+    else:
+        writer.named_constants = True
+        source = title + "\n" + assemble(writer, chunk)
+    namespace: dict[str, object] = {**_HELPERS, **writer.globals}
+    exec(compile(source, f"<mt.function {program.name}>", "exec"), namespace)
+    run = cast(Callable[[Sequence[float]], tuple[float, ...]], namespace["run"])
+    return Generated(source, run, checks)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+def _inline(writer: Writer) -> list[Line]:
+    """Every line of a short program, in order: ops, checks, and each sweep back."""
+    program = writer.program
+    lines: list[Line] = []
+    e = 0
+    events = program.events
+    sweeps = 0
+
+    def event(e: int) -> None:
+        nonlocal sweeps
+        found = events[e]
+        if not isinstance(found, Sweep):
+            lines.extend(writer.event(e))
+            return
+        present = {t: writer.value(s) for t, s in found.seeds.items()}
+        lines.append(Line(f"# the gradient of {', '.join(map(writer.name, found.seeds))}"))
+        writer.back(
+            list(reversed(found.rows)),
+            sweeps,
+            present,
+            writer.leads(found),
+            writer.arguments,
+            None,
+            lines,
+        )
+        lines.extend(writer.results(found, present))
+        sweeps += 1
+
+    for k, step in enumerate(writer.steps):
+        while e < len(events) and events[e].at <= step.first:
+            event(e)
+            e += 1
+        lines.extend(writer.forward(k, writer.arguments(k)))
+    while e < len(events):
+        event(e)
+        e += 1
+    return lines

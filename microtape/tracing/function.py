@@ -1,0 +1,390 @@
+"""``mt.function``: trace a function once, then run what it recorded as generated Python.
+
+The first call with a given structure of arguments *traces*: it runs the function in
+Python while a :class:`~microtape.tracing.trace.Tracer` records every op, including the
+ones an inner tape's ``gradient()`` performs, and writes the run as one straight-line
+Python function on floats (``core/transforms/codegen.py``). Later calls with the same
+structure run that code: the numbers of the arguments, and of every Value the function
+reads from before the call, go in; the results come out in the structure the function
+returned, Values where it returned Values.
+
+A comparison of Values in the function is a *guard*: the code checks it, and where it
+comes out the other way the function is traced again for that path, and both paths are
+kept (up to ``max_traces`` per function; past that, new paths run in Python, with a
+warning). What the code cannot reproduce is refused with a :class:`TracingWarning`, and
+the function runs in Python for that structure from then on.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import threading
+import warnings
+from collections.abc import Callable
+from types import CellType
+from typing import Final, Generic, ParamSpec, TypeVar, cast, overload
+
+from ..core.errors import ArgumentTypeError, TracingWarning
+from ..core.recording.context import RECORDING, Entered
+from ..core.recording.tracing import TRACING
+from ..core.transforms.codegen import NotANumber, Retrace, generate
+from ..core.values.value import Value, observe, read
+from .nest import Key, Plan, find, flatten, key, labels, rebuild
+from .path import ARGUMENT, CONSTANT, NUMBER, STATIC, VALUE, Entry, Leaf, Path
+from .trace import Tracer
+
+__all__ = ["MAX_TRACES", "Function", "function"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MAX_TRACES: Final = 5
+"""How many paths a function is traced for, at most, before new ones run in Python."""
+
+
+class Function(Generic[P, R]):
+    """A function that runs as generated Python after it is traced (see :func:`function`).
+
+    Call it as the function itself. ``code(*args)`` gives the source of the code that
+    those arguments run; ``traces`` counts the paths traced so far; ``python_function``
+    is the function as written.
+    """
+
+    __name__: str  # the function's, as functools.update_wrapper sets them
+    __qualname__: str
+
+    def __init__(self, fn: Callable[P, R], max_traces: int = MAX_TRACES) -> None:
+        if not callable(fn):
+            raise ArgumentTypeError(f"mt.function: expected a function, got {fn!r}")
+        _check_max_traces(max_traces)
+        self.python_function: Final = fn
+        self.max_traces: Final = max_traces
+        self._entries: dict[Key, Entry] = {}
+        self._traces = 0
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        functools.update_wrapper(self, fn)
+
+    def __repr__(self) -> str:
+        name = getattr(self.python_function, "__qualname__", repr(self.python_function))
+        return f"<mt.function {name}: {self._traces} trace(s)>"
+
+    def __get__(self, instance: object, owner: type | None = None) -> Callable[..., R]:
+        if instance is None:
+            return self
+        call = cast(Callable[..., R], self)
+        return functools.partial(call, instance)  # a method: the instance is an argument
+
+    @property
+    def traces(self) -> int:
+        """How many paths have been traced so far."""
+        return self._traces
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if RECORDING.get() is not None:
+            # A tape records outside (or this call is itself being traced): run in Python,
+            # so that the tape sees every op and differentiates through them as always.
+            return self.python_function(*args, **kwargs)
+        leaves, plan = flatten((args, kwargs))
+        entry = self._entry(key(leaves, plan))
+        if entry.eager:
+            return self.python_function(*args, **kwargs)
+        numbers = [
+            read(leaf) if type(leaf) is Value else leaf
+            for leaf in leaves
+            if type(leaf) is Value or isinstance(leaf, float)
+        ]
+        path = entry.paths[0] if entry.paths else None
+        tried: list[Path] = []
+        while path is not None:
+            try:
+                result = path.call(list(numbers), leaves)
+            except Retrace as miss:
+                tried.append(path)
+                path = self._next(entry, path, miss.check, tried)
+                continue
+            except NotANumber:
+                return self.python_function(*args, **kwargs)
+            except Exception:  # an op failed: Python raises its error, or takes another path
+                return self._trace(entry, leaves, plan, args, kwargs, failed=True)
+            if path is not entry.paths[0]:
+                with self._lock:
+                    entry.paths.remove(path)
+                    entry.paths.insert(0, path)
+            return result  # type: ignore[return-value]
+        return self._trace(entry, leaves, plan, args, kwargs)
+
+    def code(self, *args: object, **kwargs: object) -> str:
+        """The generated source that a call with these arguments runs.
+
+        Traces the function first (which runs it once) if no traced path fits them.
+        With no arguments, the source of the only path traced so far.
+
+        Raises:
+            ValueError: with no arguments, if there is not exactly one path; or if the
+                function cannot be traced for these arguments (see the warning).
+        """
+        if not args and not kwargs:
+            paths = [p for e in self._entries.values() for p in e.paths]
+            if len(paths) != 1:
+                raise ValueError(
+                    f"code(): {len(paths)} paths are traced; pass the arguments of the call "
+                    "whose code you want"
+                )
+            return paths[0].generated.source
+        cast(Callable[..., R], self)(*args, **kwargs)
+        leaves, plan = flatten((args, kwargs))
+        entry = self._entries.get(key(leaves, plan))
+        if entry is None or not entry.paths:
+            raise ValueError("code(): the function runs in Python for these arguments")
+        return entry.paths[0].generated.source
+
+    # ---- tracing ---------------------------------------------------------------------------
+
+    def _entry(self, found: Key) -> Entry:
+        entry = self._entries.get(found)
+        if entry is None:
+            with self._lock:
+                entry = self._entries.setdefault(found, Entry())
+        return entry
+
+    def _next(
+        self, entry: Entry, failed: Path, check: int | None, tried: list[Path]
+    ) -> Path | None:
+        """Another path that may fit, given that ``failed`` failed at ``check``: one whose
+        guards up to it came out as ``failed``'s and that one the other way."""
+        for path in entry.paths:
+            if path in tried:
+                continue
+            if check is None or not isinstance(failed.expected[check], bool):
+                return path
+            if (
+                len(path.expected) > check
+                and path.expected[:check] == failed.expected[:check]
+                and path.expected[check] != failed.expected[check]
+            ):
+                return path
+        return None
+
+    def _trace(
+        self,
+        entry: Entry,
+        leaves: list[object],
+        plan: Plan,
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+        failed: bool = False,
+    ) -> R:
+        """Run the function while tracing it, and keep the code of its path.
+
+        ``failed``: the code of a path failed (an op raised): Python then raises the op's
+        own error, or takes another path; past ``max_traces`` it runs as written, with no
+        warning (it is no new path).
+        """
+        if self._traces >= self.max_traces:
+            if failed:
+                return self._python(args, kwargs)
+            self._warn(
+                "budget",
+                f"{self!r} was traced {self._traces} times (max_traces={self.max_traces}); "
+                "calls that take a new path run in Python. A guard that flips from call to "
+                "call (a comparison of Values) makes a new path each time",
+            )
+            return self._python(args, kwargs)
+        tracer = Tracer()
+        inputs: list[object] = []
+        argument_leaf: dict[int, int] = {}  # a Value argument's node -> its leaf
+        for i, leaf in enumerate(leaves):
+            if type(leaf) is Value:
+                tracer.arguments.setdefault(leaf.node, len(tracer.inputs))
+                tracer.inputs.append(leaf.node)
+                argument_leaf.setdefault(leaf.node, i)
+                inputs.append(leaf)
+            elif isinstance(leaf, float):
+                wrapped = Value(float(leaf))  # seen as a Value, so that it stays an input
+                tracer.arguments[wrapped.node] = len(tracer.inputs)
+                tracer.inputs.append(wrapped.node)
+                tracer.numeric.add(wrapped.node)
+                inputs.append(wrapped)
+            else:
+                inputs.append(leaf)
+        traced: tuple[tuple[object, ...], dict[str, object]]
+        traced = rebuild(plan, inputs)  # type: ignore[assignment]
+        observe(True)
+        entered = Entered(tracer)
+        token = TRACING.set(tracer)
+        try:
+            result = self._python(*traced)
+        except Exception:
+            if not tracer.numeric:
+                raise  # the traced run is the Python run: its error is the error
+            raised = True  # a float argument, traced as a Value, may fail otherwise
+        else:
+            raised = False
+        finally:
+            TRACING.reset(token)
+            entered.leave(tracer)
+            observe(False)
+        if raised:
+            # Python's floats fail where ops do not, or in another way (x / 0.0 raises
+            # ZeroDivisionError, an op DomainError): the call's outcome is the Python run's.
+            return self._python(args, kwargs)
+        out_leaves, out_plan = flatten(result)
+        tracer.scan()
+        eager_result = rebuild(out_plan, [_plain(tracer, leaf) for leaf in out_leaves])
+        # Writing the code makes millions of small objects that all live until it is
+        # done: the cycle collector would scan them again and again, for nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            made, outputs = self._results(tracer, out_leaves, argument_leaf)
+            name = getattr(self.python_function, "__name__", "traced")
+            program, captured = tracer.program(outputs, name)
+            if tracer.refusal is not None:
+                self._refuse(entry, tracer.refusal)
+                return eager_result  # type: ignore[return-value]
+            program.labels = [
+                label
+                for leaf, label in zip(leaves, self._labels(args, kwargs), strict=True)
+                if type(leaf) is Value or isinstance(leaf, float)
+            ]
+            program.labels += find(captured, self._roots(args, kwargs))
+            try:
+                generated = generate(program)
+            except Exception as error:  # a program the writer cannot write: run as written
+                self._refuse(entry, f"its code could not be written ({error!r})")
+                return eager_result  # type: ignore[return-value]
+        finally:
+            if collecting:
+                gc.enable()
+        path = Path(program, generated, captured, made, out_plan)
+        with self._lock:
+            if not any(p.expected == path.expected for p in entry.paths):
+                entry.paths.insert(0, path)
+                self._traces += 1
+            elif failed:  # the code failed where Python did not, on this very path
+                entry.eager = True
+                self._warn(
+                    "same",
+                    f"{self!r}: the generated code could not answer a call that Python "
+                    "could, on a path it was traced for; it runs in Python from now on",
+                )
+            # else another thread traced this path meanwhile: its code is the same
+        return eager_result  # type: ignore[return-value]
+
+    def _results(
+        self, tracer: Tracer, leaves: list[object], argument_leaf: dict[int, int]
+    ) -> tuple[list[Leaf], list[int]]:
+        """How each leaf of the result is made on later calls, and the nodes whose
+        numbers the code must return."""
+        tracer.scan()
+        made: list[Leaf] = []
+        outputs: list[int] = []
+        for leaf in leaves:
+            if type(leaf) is not Value:
+                made.append((STATIC, 0, 0, leaf))
+                continue
+            node = leaf.node
+            computed = (
+                node in tracer.produced or node in tracer.copied_from or node in tracer.results
+            )
+            if node in tracer.numeric:
+                made.append((NUMBER, len(outputs), node, None))
+                outputs.append(node)
+            elif computed:
+                made.append((VALUE, len(outputs), node, None))
+                outputs.append(node)
+            elif node in argument_leaf:
+                made.append((ARGUMENT, argument_leaf[node], node, None))  # that very Value
+            elif node >= tracer.start:
+                made.append((CONSTANT, 0, node, read(leaf)))
+            else:
+                made.append((STATIC, 0, node, leaf))  # a Value from before the call: that one
+        return made, outputs
+
+    def _labels(self, args: tuple[object, ...], kwargs: dict[str, object]) -> list[str]:
+        """What each leaf of the arguments is, named after the function's parameters."""
+        code = getattr(self.python_function, "__code__", None)
+        names = list(code.co_varnames[: code.co_argcount]) if code is not None else []
+        return labels(args, kwargs, names)
+
+    def _roots(
+        self, args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> list[tuple[str, object]]:
+        """Where the function finds what it reads: its arguments, its closure, its
+        globals (for naming the Values it reads from before the call)."""
+        fn = self.python_function
+        code = getattr(fn, "__code__", None)
+        params = list(code.co_varnames[: code.co_argcount]) if code is not None else []
+        roots: list[tuple[str, object]] = [
+            (params[i] if i < len(params) else f"args[{i}]", a) for i, a in enumerate(args)
+        ]
+        roots.extend(kwargs.items())
+        if code is not None:
+            cells: tuple[CellType, ...] = getattr(fn, "__closure__", None) or ()
+            for name, cell in zip(code.co_freevars, cells, strict=False):
+                try:
+                    roots.append((name, cell.cell_contents))
+                except ValueError:  # a cell not yet set
+                    continue
+            space = getattr(fn, "__globals__", {})
+            roots.extend((n, space[n]) for n in code.co_names if n in space)
+        return roots
+
+    def _python(self, args: tuple[object, ...], kwargs: dict[str, object]) -> R:
+        """The function as written, on these arguments."""
+        return cast(Callable[..., R], self.python_function)(*args, **kwargs)
+
+    def _refuse(self, entry: Entry, reason: str) -> None:
+        entry.eager = True
+        self._warn(reason, f"{self!r} runs in Python: {reason}", stacklevel=5)
+
+    def _warn(self, key: str, message: str, stacklevel: int = 4) -> None:
+        """Warn once per function and reason, at the line that called the function."""
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(message, TracingWarning, stacklevel=stacklevel)
+
+
+def _plain(tracer: Tracer, leaf: object) -> object:
+    """A leaf of the traced run's result as the Python run gives it: a float where a float
+    argument stood for one."""
+    if type(leaf) is Value and leaf.node in tracer.numeric:
+        return read(leaf)
+    return leaf
+
+
+@overload
+def function(fn: Callable[P, R], /, *, max_traces: int = MAX_TRACES) -> Function[P, R]: ...
+@overload
+def function(*, max_traces: int = MAX_TRACES) -> Callable[[Callable[P, R]], Function[P, R]]: ...
+def function(
+    fn: Callable[P, R] | None = None, /, *, max_traces: int = MAX_TRACES
+) -> Function[P, R] | Callable[[Callable[P, R]], Function[P, R]]:
+    """Trace ``fn`` on its first call, then run the traced code: ``@mt.function``.
+
+    Example:
+        >>> import microtape as mt
+        >>> w = mt.Value(0.5)
+        >>> @mt.function
+        ... def loss_and_grad(x):
+        ...     with mt.GradientTape() as tape:
+        ...         loss = (w * x - 1.0) ** 2
+        ...     return loss, tape.gradient(loss, w)
+        >>> loss_and_grad(3.0)          # traced: runs in Python, and writes the code
+        (Value(0.25), Value(3.0))
+        >>> loss_and_grad(4.0)          # runs the code
+        (Value(1.0), Value(8.0))
+    """
+    if fn is None:
+        _check_max_traces(max_traces)
+        return lambda f: Function(f, max_traces)
+    return Function(fn, max_traces)
+
+
+def _check_max_traces(max_traces: object) -> None:
+    if not isinstance(max_traces, int) or isinstance(max_traces, bool) or max_traces < 1:
+        raise ArgumentTypeError(
+            f"mt.function: max_traces must be a positive int, got {max_traces!r}"
+        )

@@ -1,0 +1,84 @@
+"""A traced path of a compiled function: its code, and how a call turns into its result.
+
+``function.py`` keeps, per structure of arguments, an :class:`Entry` of the paths
+traced for it (one per outcome of the guards); a :class:`Path` runs its generated code
+on a call's numbers and builds the function's result from what the code returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TypeAlias
+
+from ..core.transforms.codegen import Generated
+from ..core.transforms.program import Guard, Program, RuleCheck, Same
+from ..core.values.value import Value, read
+from .nest import Plan, rebuild
+
+__all__ = ["ARGUMENT", "CONSTANT", "NUMBER", "STATIC", "VALUE", "Entry", "Leaf", "Path"]
+
+# How each leaf of a traced path's result is made on a call (see Function._results).
+VALUE, NUMBER, ARGUMENT, CONSTANT, STATIC = range(5)
+
+Leaf: TypeAlias = tuple[int, int, int, object]
+"""(kind, index, node, thing): a new Value from output ``index`` (one per ``node``), a
+float from output ``index``, the argument leaf ``index`` itself, a new Value holding the
+number ``thing`` (one per ``node``), or ``thing`` itself."""
+
+
+class Path:
+    """One traced path: its code, the Values it reads from before the call, and how to
+    turn the numbers it returns into the function's result."""
+
+    __slots__ = ("captured", "expected", "generated", "leaves", "plan")
+
+    def __init__(
+        self,
+        program: Program,
+        generated: Generated,
+        captured: list[Value],
+        leaves: list[Leaf],
+        plan: Plan,
+    ) -> None:
+        self.generated = generated  # the records themselves are not kept: only the code
+        self.captured = captured
+        self.leaves = leaves
+        self.plan = plan
+        self.expected: list[Hashable] = [_expected(c) for c in program.checks()]
+
+    def call(self, numbers: list[float], arguments: list[object]) -> object:
+        numbers.extend(read(v) for v in self.captured)
+        out = self.generated.run(numbers)
+        made: dict[int, Value] = {}
+        leaves: list[object] = []
+        for kind, index, node, thing in self.leaves:
+            if kind == VALUE or kind == CONSTANT:  # a Value: a new one per call
+                v = made.get(node)
+                if v is None:
+                    v = made[node] = Value(out[index] if kind == VALUE else thing)  # type: ignore[arg-type]
+                leaves.append(v)
+            elif kind == NUMBER:
+                leaves.append(out[index])
+            elif kind == ARGUMENT:
+                leaves.append(arguments[index])
+            else:
+                leaves.append(thing)
+        return rebuild(self.plan, leaves)
+
+
+def _expected(check: Guard | Same | RuleCheck) -> Hashable:
+    if isinstance(check, Guard):
+        return check.outcome
+    if isinstance(check, Same):
+        return ("same", check.number.hex())
+    return ("rule", id(check))  # never equal across paths: any path may pass it
+
+
+class Entry:
+    """The paths traced for one structure of arguments, most recently used first."""
+
+    __slots__ = ("eager", "paths")
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+        self.eager = False
