@@ -41,12 +41,12 @@ __all__ = [
     "abs",
     "cos",
     "exp",
+    "function",
     "grad",
     "hessian",
     "hvp",
     "jacobian",
     "jvp",
-    "function",
     "log",
     "number",
     "op",
@@ -62,9 +62,9 @@ __all__ = [
     "tan",
     "tanh",
     "to_dot",
+    "to_sympy",
     "value_and_grad",
     "vjp",
-    "to_sympy",
 ]
 
 __version__ = "0.1.0"
