@@ -134,7 +134,12 @@ def _sympy(tree: Tree, symbols: Sequence[sympy.Symbol]) -> sympy.Expr:
         return sympy.Rational(tree.value)
     op = mt.op(tree.op)
     assert op.sympy is not None
-    result = op.sympy(*(_sympy(c, symbols) for c in tree.children))
+    try:
+        result = op.sympy(*(_sympy(c, symbols) for c in tree.children))
+    except TypeError:
+        # sympy itself cannot build the form: relu(relu(x) / relu(x)) asks a Piecewise
+        # whether nan > 0 ("Invalid NaN comparison"). Nothing to compare with here.
+        reject()
     assert isinstance(result, sympy.Expr)
     return result
 
