@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
 from ..core.errors import ArgumentTypeError
+from ..core.tapes.arguments import rebuilt
 from ..core.values.numbers import short_repr
 from ..core.values.value import Value, number
 
@@ -248,16 +249,7 @@ def nest(
         plan.append((None, 0))
 
     def rebuild(results: list[Any]) -> Any:
-        built: list[object] = []
-        items = iter(results)
-        for container, n in plan:
-            if container is None:
-                built.append(next(items))
-                continue
-            children = built[len(built) - n :] if n else []
-            del built[len(built) - n :]
-            built.append(like(container, children))
-        return built[0]
+        return rebuilt(plan, results, like)
 
     return found, rebuild
 

@@ -12,19 +12,16 @@ Iteration is explicit (a stack): a deep nest needs no recursion.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from typing import TypeAlias
 
+from ..core.tapes.arguments import Plan, like, rebuilt
 from ..core.values.value import Value
 
 __all__ = ["Key", "Plan", "find", "flatten", "key", "labels", "rebuild"]
 
 Key: TypeAlias = tuple[Hashable, ...]
 """What two calls must share for one trace to fit both."""
-
-Plan: TypeAlias = list[tuple[object, int]]
-"""How to rebuild a nest: a postfix program, (None, 0) for a leaf, (container, n) to
-build that container's type around the last n things built."""
 
 
 def flatten(nest: object) -> tuple[list[object], Plan]:
@@ -92,26 +89,15 @@ def _static(leaf: object) -> Hashable:
 
 
 def rebuild(plan: Plan, leaves: list[object]) -> object:
-    """The nest ``plan`` describes, with ``leaves`` in its places."""
-    built: list[object] = []
-    items = iter(leaves)
-    for container, n in plan:
-        if container is None:
-            built.append(next(items))
-            continue
-        children = built[len(built) - n :] if n else []
-        del built[len(built) - n :]
-        built.append(_like(container, children))
-    return built[0]
+    """The nest ``plan`` describes, with ``leaves`` in its places (a mapping comes back as
+    a dict)."""
+    return rebuilt(plan, leaves, _like)
 
 
 def _like(container: object, children: list[object]) -> object:
     if isinstance(container, Mapping):
         return dict(zip(container.keys(), children, strict=True))
-    cls: Callable[..., object] = type(container)
-    if cls is list or cls is tuple:
-        return cls(children)
-    return cls(*children)  # a named tuple
+    return like(container, children)
 
 
 def labels(args: tuple[object, ...], kwargs: dict[str, object], names: list[str]) -> list[str]:

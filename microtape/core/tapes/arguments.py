@@ -13,7 +13,7 @@ their tangents, nest by nest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Final, Literal, NoReturn, TypeAlias, TypeVar, Union
 
 from ..errors import ArgumentTypeError, ShapeError
@@ -23,13 +23,16 @@ from ..values.value import Value
 
 __all__ = [
     "NestedGradient",
+    "Plan",
     "Target",
     "UnconnectedGradients",
     "flatten",
     "flatten_targets",
     "leaves",
+    "like",
     "mode",
     "pairs",
+    "rebuilt",
     "seeds",
     "targets",
 ]
@@ -192,21 +195,36 @@ def _walk(
             )
 
     def rebuild(results: list[T]) -> object:
-        built: list[object] = []
-        items = iter(results)
-        for container, n in plan:
-            if container is None:
-                built.append(next(items))
-                continue
-            children = built[len(built) - n :] if n else []
-            del built[len(built) - n :]
-            built.append(_like(container, children))
-        return built[0]
+        return rebuilt(plan, results, like)
 
     return leaves, rebuild
 
 
-def _like(container: object, children: list[object]) -> object:
+Plan: TypeAlias = list[tuple[object, int]]
+"""How to rebuild a nest: a postfix program, ``(None, 0)`` for a leaf and
+``(container, n)`` for a container of the last ``n`` things built."""
+
+
+def rebuilt(
+    plan: Plan,
+    leaves: Iterable[object],
+    like: Callable[[object, list[object]], object],
+) -> object:
+    """The nest ``plan`` describes, with ``leaves`` in its places and each container
+    made by ``like(container, children)``. No recursion, however deep the nest."""
+    built: list[object] = []
+    items = iter(leaves)
+    for container, n in plan:
+        if container is None:
+            built.append(next(items))
+            continue
+        children = built[len(built) - n :] if n else []
+        del built[len(built) - n :]
+        built.append(like(container, children))
+    return built[0]
+
+
+def like(container: object, children: list[object]) -> object:
     """A container of ``container``'s type holding ``children`` in its places."""
     cls: Callable[..., object] = type(container)
     if isinstance(container, Mapping):
