@@ -29,7 +29,7 @@ from ..recording import record
 from ..recording.context import Entered, Sink, joined, sinks
 from ..recording.record import Rows
 from ..transforms.forward import Tangent, Tangents, opened
-from ..values.value import Value, number
+from ..values.value import Value, read
 from .arguments import NestedGradient, flatten_targets, pairs
 from .describer import described
 from .pause import Pause
@@ -245,8 +245,8 @@ class ForwardAccumulator:
         tangents = self._tangents
         return AccumulatorView(
             state=self._state,
-            primals=tuple((path, v, number(tangents[v.node])) for path, v in self._primals),
-            tangents={n: number(t) for n, t in tangents.items()},
+            primals=tuple((path, v, read(tangents[v.node])) for path, v in self._primals),
+            tangents={n: read(t) for n, t in tangents.items()},
         )
 
     def __str__(self) -> str:

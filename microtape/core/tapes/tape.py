@@ -563,7 +563,7 @@ class GradientTape:
         # records, the sweep runs on floats, as it would untraced, and the tracer writes
         # that sweep as code of its own.
         if current is None or current is cast(object, observer):
-            floats = {n: _number(s) for n, s in by_node.items()}
+            floats = {n: read(s) for n, s in by_node.items()}
             keep = {s.node for s in sources}
             grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
             if observer is None:
@@ -578,9 +578,9 @@ class GradientTape:
             # building the chain rule's Values (see reverse.py). No tape records the
             # sweep, so nothing needs holding; the tangents follow the held rule (below).
             tangents = current.tangents
-            floats = {n: _number(s) for n, s in by_node.items()}
+            floats = {n: read(s) for n, s in by_node.items()}
             moving = {n: tangents.get(s.node) for n, s in by_node.items() if type(s) is Value}
-            given = {n: _number(t) for n, t in moving.items() if t is not None}
+            given = {n: read(t) for n, t in moving.items() if t is not None}
             grads, dgrads = tangent_sweep(flat, record.count(flat), floats, given, tangents)
             base = 0.0 if any(tangents.get(t.node) is not None for t in seeded) else None
             return self._results(
@@ -633,10 +633,7 @@ class GradientTape:
         """
         connected = None if self.watch_accessed_variables else self._connected()
         if self.persistent:
-            self._last_seeds = {
-                t.node: s if type(s) is float else read(s)  # type: ignore[arg-type]
-                for t, s in seeded.items()
-            }
+            self._last_seeds = {t.node: read(s) for t, s in seeded.items()}
         # Every result is a Value of its own: never the caller's output_gradients, and
         # never one object for two sources, so changing one in place changes no other.
         taken: set[Value] = {s for s in seeded.values() if type(s) is Value}
@@ -734,9 +731,3 @@ class GradientTape:
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"
         return f"<GradientTape {flags}, {self._state.value}, {self.view().count} records>"
-
-
-def _number(x: Value | float | Tangent) -> float:
-    """The number of a seed or tangent, read by the core itself (never reported to a
-    tracer, as ``mt.number`` would be)."""
-    return x if type(x) is float else read(x)  # type: ignore[arg-type]

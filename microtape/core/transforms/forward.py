@@ -42,7 +42,7 @@ from typing import Any, TypeAlias, Union
 from ..recording import record
 from ..recording.context import RECORDING, Sink, before, sink_of
 from ..recording.record import Row, Rows
-from ..values.value import Value, node_value, number
+from ..values.value import Value, node_value, read
 
 __all__ = [
     "ClosedTangents",
@@ -183,7 +183,7 @@ def push(tangents: dict[int, Tangent], rows: Rows) -> None:
             t = tangents.get(node)
             if t is None:
                 continue
-            contribution = _times(partial, t if type(t) is float else number(t))
+            contribution = _times(partial, t if type(t) is float else read(t))
             total = contribution if total is None else total + contribution
         if total is not None:
             tangents[step.out] = total

@@ -36,7 +36,7 @@ from ..recording import record
 from ..recording.context import RECORDING
 from ..recording.record import Entry
 from ..values.op import Op
-from ..values.value import Value, node_value, number, rebuilt
+from ..values.value import Value, node_value, read, rebuilt
 from .forward import Tangent, Tangents
 
 __all__ = ["Gradient", "RuleCalled", "float_sweep", "tangent_sweep", "value_sweep"]
@@ -245,7 +245,7 @@ def _moved(partial: Value | float, tangent: Callable[[int], Tangent | None]) -> 
     if type(partial) is not Value:
         return None
     t = tangent(partial.node)
-    return None if t is None else number(t)
+    return None if t is None else read(t)
 
 
 def _carry(

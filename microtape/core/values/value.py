@@ -357,9 +357,10 @@ def number(x: Value | SupportsFloat) -> float:
     return _to_float(x)
 
 
-def read(x: Value) -> float:
-    """The float of ``x``, read by the core itself: never reported to a tracer."""
-    return x._data
+def read(x: Value | float) -> float:
+    """The float of ``x`` (a Value or a float), read by the core itself: never reported
+    to a tracer, as ``mt.number`` is."""
+    return x if type(x) is float else x._data  # type: ignore[union-attr]
 
 
 # ---- tracing (mt.function) --------------------------------------------------------------------
