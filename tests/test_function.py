@@ -309,7 +309,7 @@ def test_max_traces_must_be_a_positive_int() -> None:
 
 def test_a_failed_trace_leaves_no_tracing_behind() -> None:
     from microtape.core.recording.context import RECORDING
-    from microtape.core.recording.tracing import TRACING
+    from microtape.core.recording.observer import OBSERVER
     from microtape.core.values import value
 
     @mt.function
@@ -321,7 +321,7 @@ def test_a_failed_trace_leaves_no_tracing_behind() -> None:
 
     with pytest.raises(KeyError):
         f(mt.Value(3.0))
-    assert RECORDING.get() is None and TRACING.get() is None
+    assert RECORDING.get() is None and OBSERVER.get() is None
     assert value._observing is False
     assert f(mt.Value(0.25)).data == 0.5
 

@@ -32,7 +32,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import microtape as mt
-from microtape.core.transforms import codegen
+from microtape.tracing import codegen
 
 Instruction = tuple[str, int, int, int]
 

@@ -136,6 +136,38 @@ def test_the_core_imports_only_the_core(module: str) -> None:
     assert not outward, f"{module} imports {outward}: the core must not depend on them"
 
 
+_RUNS_CODE = {"compile", "exec", "eval", "__import__"}
+
+
+def _code_runners(path: Path) -> list[str]:
+    """Calls in ``path`` that turn text into code: ``compile(...)``, ``exec(...)``,
+    ``eval(...)``, by name or as an attribute (``builtins.exec``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else None
+            if isinstance(func, ast.Attribute):
+                name = func.attr
+            if name in _RUNS_CODE:
+                found.append(f"{path.name}:{node.lineno} {name}()")
+    return found
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith(CORE)))
+def test_the_core_writes_and_runs_no_code(module: str) -> None:
+    """Code generation (``mt.function``) lives with the tracer in ``tracing/``: the core
+    offers it a sink and the number observer, and never compiles or runs text."""
+    found = _code_runners(MODULES[module])
+    assert not found, f"{module} runs generated code: {found}; that belongs in tracing/"
+
+
+def test_the_code_runner_finder_finds_exec(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import builtins\nexec('x = 1')\nbuiltins.compile('1', 'f', 'eval')\n")
+    assert _code_runners(sample) == ["sample.py:2 exec()", "sample.py:3 compile()"]
+
+
 def test_the_package_init_imports_in_plain_order() -> None:
     text = (PACKAGE / "__init__.py").read_text()
     assert "isort: skip" not in text and "noqa: E402" not in text

@@ -3,7 +3,7 @@
 The first call with a given structure of arguments *traces*: it runs the function in
 Python while a :class:`~microtape.tracing.trace.Tracer` records every op, including the
 ones an inner tape's ``gradient()`` performs, and writes the run as one straight-line
-Python function on floats (``core/transforms/codegen.py``). Later calls with the same
+Python function on floats (``codegen.py``). Later calls with the same
 structure run that code: the numbers of the arguments, and of every Value the function
 reads from before the call, go in; the results come out in the structure the function
 returned, Values where it returned Values.
@@ -27,9 +27,9 @@ from typing import Final, Generic, ParamSpec, TypeVar, cast, overload
 
 from ..core.errors import ArgumentTypeError, TracingWarning
 from ..core.recording.context import RECORDING, Entered
-from ..core.recording.tracing import TRACING
-from ..core.transforms.codegen import NotANumber, Retrace, generate
+from ..core.recording.observer import OBSERVER
 from ..core.values.value import Value, observe, read
+from .codegen import NotANumber, Retrace, generate
 from .nest import Key, Plan, find, flatten, key, labels, rebuild
 from .path import ARGUMENT, CONSTANT, NUMBER, STATIC, VALUE, Entry, Leaf, Path
 from .trace import Tracer
@@ -213,7 +213,7 @@ class Function(Generic[P, R]):
         traced = rebuild(plan, inputs)  # type: ignore[assignment]
         observe(True)
         entered = Entered(tracer)
-        token = TRACING.set(tracer)
+        token = OBSERVER.set(tracer)
         try:
             result = self._python(*traced)
         except Exception:
@@ -223,7 +223,7 @@ class Function(Generic[P, R]):
         else:
             raised = False
         finally:
-            TRACING.reset(token)
+            OBSERVER.reset(token)
             entered.leave(tracer)
             observe(False)
         if raised:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TypeAlias
 
-from ..core.transforms.codegen import Generated
-from ..core.transforms.program import Guard, Program, RuleCheck, Same
 from ..core.values.value import Value, read
+from .codegen import Generated
 from .nest import Plan, rebuild
+from .program import Guard, Program, RuleCheck, Same
 
 __all__ = ["ARGUMENT", "CONSTANT", "NUMBER", "STATIC", "VALUE", "Entry", "Leaf", "Path"]
 

@@ -2,8 +2,9 @@
 
 While a function is traced, a :class:`Tracer` is the outermost sink of the recording
 context (every op hands it its rows, with or without a tape recording) and the
-observer in ``TRACING`` (``core/recording/tracing.py``): it hears of comparisons,
-number reads, copies, tapes entered and gradients taken. The run itself is an ordinary
+observer in ``OBSERVER`` (``core/recording/observer.py``): it hears of comparisons,
+number reads and copies as the observer, and of tapes entered and gradients taken as
+the tracer sink of ``core/recording/context.py``. The run itself is an ordinary
 eager run: its results are the function's results.
 
 What the generated code could not reproduce *refuses* the trace: the reason is kept
@@ -31,10 +32,12 @@ from collections.abc import Sequence
 from types import FrameType
 
 from ..core.recording import record
-from ..core.recording.context import RECORDING
+from ..core.recording.context import RECORDING, TracerSink
 from ..core.recording.record import Entry, Rows
 from ..core.tapes.tape import GradientTape
-from ..core.transforms.program import (
+from ..core.values.op import Op
+from ..core.values.value import Value, next_node, read
+from .program import (
     Copy,
     Event,
     Guard,
@@ -44,8 +47,6 @@ from ..core.transforms.program import (
     Same,
     Sweep,
 )
-from ..core.values.op import Op
-from ..core.values.value import Value, next_node, read
 
 __all__ = ["Tracer"]
 
@@ -70,7 +71,7 @@ def _where() -> str:
     return f" (at {os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno})"
 
 
-class Tracer:
+class Tracer(TracerSink):
     """Records the rows and events of one traced call (see the module docstring)."""
 
     def __init__(self) -> None:
@@ -133,19 +134,19 @@ class Tracer:
         )
         return False
 
-    def copies(self, original: Value) -> bool:
+    def copied(self, copy: Value, original: Value) -> bool:
         self.scan()
-        return original.node in self.numeric
-
-    def copied(self, copy: Value, original: Value) -> None:
+        if original.node not in self.numeric:
+            return False
         self.copied_from[copy.node] = original.node
         self.events.append(Copy(self.rows(), copy.node, original.node))
+        return True
 
     def entered(self, tape: object) -> None:
         assert isinstance(tape, GradientTape)
         self.tapes.append(weakref.ref(tape))
 
-    def differentiated(
+    def swept(
         self,
         flat: Sequence[Entry],
         seeds: dict[int, Value | float],

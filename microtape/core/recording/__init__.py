@@ -1,2 +1,2 @@
-"""Recording: which tapes record here (``context.py``), what one record is (``record.py``),
-and what a tracer hears beside the records (``tracing.py``)."""
+"""Recording: which sinks record here (``context.py``), what one record is (``record.py``),
+and who hears where a Value's number is used (``observer.py``)."""

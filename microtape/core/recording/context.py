@@ -19,22 +19,27 @@ records on that tape, and no other task does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Final, Protocol, final
 
 if TYPE_CHECKING:
-    from .record import Rows
+    from ..values.op import Op
+    from ..values.value import Value
+    from .record import Entry, Rows
 
 __all__ = [
     "RECORDING",
     "Entered",
     "FanOut",
     "Sink",
+    "TracerSink",
     "before",
     "is_recording",
     "joined",
     "sink_of",
     "sinks",
+    "tracer_of",
     "without",
 ]
 
@@ -50,6 +55,72 @@ class Sink(Protocol):
 
     def watches(self, node: int, /) -> bool:
         """Whether a Value of node ``node`` could get a gradient here (it is watched)."""
+
+
+class TracerSink:
+    """The sink of ``mt.function``'s tracer, which writes what it records as code.
+
+    It takes every record, as any sink does; a tape differentiating while it records
+    runs the *traced* mode (``tapes/tape.py``) and tells it what a sink cannot see: a
+    first-order sweep runs on floats and records nothing, so the tracer is handed the
+    sweep to write as code itself (:meth:`swept`); a recorded (higher-order) sweep calls
+    derivative rules, which may read numbers (:meth:`rule_called`). A subclass lives in
+    ``microtape/tracing/``; the core only ever calls these methods.
+    """
+
+    def extend(self, rows: Rows, /) -> None:
+        raise NotImplementedError
+
+    def note_change(self, change: int, /) -> None:
+        raise NotImplementedError
+
+    def watches(self, node: int, /) -> bool:
+        raise NotImplementedError
+
+    def entered(self, tape: object) -> None:
+        """A tape was entered while this tracer records."""
+        raise NotImplementedError
+
+    def swept(
+        self,
+        flat: Sequence[Entry],
+        seeds: dict[int, Value | float],
+        sources: Sequence[Value],
+        results: Sequence[Value | None],
+        swept: dict[int, int],
+    ) -> None:
+        """A tape holding ``flat`` swept ``seeds`` (by target node) back on floats.
+
+        ``results`` are what it returned for ``sources``; ``swept`` maps the node of each
+        result made from a swept gradient to the source node whose gradient it holds.
+        """
+        raise NotImplementedError
+
+    def sweep_started(self) -> None:
+        """A recorded (higher-order) sweep starts: its rules may read numbers."""
+        raise NotImplementedError
+
+    def rule_called(
+        self,
+        op: Op,
+        index: int,
+        nodes: Sequence[int | None],
+        numbers: Sequence[float],
+        partial: Value | float,
+    ) -> None:
+        """In that sweep, rule ``index`` of ``op`` gave ``partial`` at the arguments
+        ``nodes`` (None for a constant) holding ``numbers``."""
+        raise NotImplementedError
+
+    def sweep_ended(self) -> None:
+        """The recorded sweep ended (or failed)."""
+        raise NotImplementedError
+
+
+def tracer_of(current: Sink | None) -> TracerSink | None:
+    """The tracer recording in ``current`` (the outermost sink, if any), or None."""
+    first = current.sinks[0] if type(current) is FanOut else current
+    return first if isinstance(first, TracerSink) else None
 
 
 @final

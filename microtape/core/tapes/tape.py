@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Literal, TypeVar, cast, final, overload
+from typing import Final, Literal, TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
-from ..recording.context import RECORDING, Entered, Sink, joined, sinks
-from ..recording.tracing import TRACING
-from ..transforms.forward import Tangent, Tangents
-from ..transforms.reverse import Gradient, float_sweep, tangent_sweep, value_sweep
+from ..recording.context import RECORDING, Entered, Sink, TracerSink, joined, sinks, tracer_of
+from ..transforms.forward import Tangents
+from ..transforms.reverse import Gradient, RuleCalled, float_sweep, tangent_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
 from ..values.value import Value, read
@@ -119,9 +118,9 @@ class GradientTape:
             self._sink = WatchFilter(flat, self._connected())
         self._token = Entered(joined(self._sink))
         self._state = TapeState.RECORDING
-        observer = TRACING.get()
-        if observer is not None:
-            observer.entered(self)
+        tracer = tracer_of(RECORDING.get())
+        if tracer is not None:
+            tracer.entered(self)  # it checks that no tape outlives the traced call
         return self
 
     def __exit__(
@@ -550,125 +549,180 @@ class GradientTape:
             self._free(TapeState.USED)
         return rows
 
+    # One function per mode; which one runs depends on what records while the tape
+    # differentiates. A reader of one mode need not read the others.
     def _differentiate(
         self, seeded: dict[Value, Gradient], sources: list[Value], unconnected: str
     ) -> list[Value | None]:
+        """The gradients of ``sources``, by the mode that fits what records here."""
         flat = self._flat
         assert flat is not None
         by_node = {t.node: s for t, s in seeded.items()}
         check_unchanged(flat, by_node)
         current = RECORDING.get()
-        observer = TRACING.get()
-        # A tracer (mt.function) records everything, but is no tape: where it alone
-        # records, the sweep runs on floats, as it would untraced, and the tracer writes
-        # that sweep as code of its own.
-        if current is None or current is cast(object, observer):
-            floats = {n: read(s) for n, s in by_node.items()}
-            keep = {s.node for s in sources}
-            grads: Mapping[int, Gradient] = float_sweep(flat, floats, keep)
-            if observer is None:
-                return self._results(grads, seeded, sources, unconnected, held=False)
-            swept: dict[int, int] = {}
-            results = self._results(grads, seeded, sources, unconnected, False, swept=swept)
-            observer.differentiated(flat, by_node, sources, results, swept)
-            return results
-        if type(current) is Tangents:
-            # Forward over reverse, and nothing else records: one accumulator on floats
-            # wants the gradient's tangent, which tangent_sweep computes without
-            # building the chain rule's Values (see reverse.py). No tape records the
-            # sweep, so nothing needs holding; the tangents follow the held rule (below).
-            tangents = current.tangents
-            floats = {n: read(s) for n, s in by_node.items()}
-            moving = {n: tangents.get(s.node) for n, s in by_node.items() if type(s) is Value}
-            given = {n: read(t) for n, t in moving.items() if t is not None}
-            grads, dgrads = tangent_sweep(flat, record.count(flat), floats, given, tangents)
-            base = 0.0 if any(tangents.get(t.node) is not None for t in seeded) else None
-            return self._results(
-                grads, seeded, sources, unconnected, held=False, moving=(dgrads, tangents, base)
-            )
-        # The higher-order sweep records on the tapes that are recording. If it fails
-        # part way (a DomainError at a point with no second derivative, say), take its
-        # records back off them: a refused call must leave every tape as it was.
+        tracer = tracer_of(current)
+        if current is None:
+            results = self._first_order(flat, seeded, sources, unconnected)
+        elif type(current) is Tangents:
+            results = self._forward_over_reverse(current, flat, seeded, sources, unconnected)
+        elif tracer is not None:
+            results = self._traced(tracer, current, flat, seeded, sources, unconnected)
+        else:
+            results = self._higher_order(flat, seeded, sources, unconnected)
+        if self.persistent:  # for print(tape): each node's gradient for these seeds
+            self._last_seeds = {n: read(s) for n, s in by_node.items()}
+        return results
+
+    def _first_order(
+        self, flat: Flat, seeded: dict[Value, Gradient], sources: list[Value], unconnected: str
+    ) -> list[Value | None]:
+        """Nothing records: the sweep runs on the floats stored in the records."""
+        floats = {t.node: read(s) for t, s in seeded.items()}
+        grads = float_sweep(flat, floats, {s.node for s in sources})
+        taken = _taken(seeded)
+        return [
+            self._unconnected(seeded, source, unconnected) if g is None else _fresh(g, taken)
+            for source, (g, _) in zip(sources, self._picked(grads, seeded, sources), strict=True)
+        ]
+
+    def _higher_order(
+        self,
+        flat: Flat,
+        seeded: dict[Value, Gradient],
+        sources: list[Value],
+        unconnected: str,
+        rule_called: RuleCalled | None = None,
+    ) -> list[Value | None]:
+        """Other tapes record: the sweep runs on Values, calling each op's derivative
+        rules, so every step of the chain rule is recorded on them (the next derivative).
+
+        Each gradient is *held* at the targets (``hold(g, target)``: g, with slope 0 in
+        the target), so that to those tapes it depends on everything the targets depend
+        on: differentiating it again gives 0, not None, even where the rules gave plain
+        numbers (a constant, or a kink's slope), as TensorFlow does for relu and JAX
+        everywhere. None means what it means on the first order: not connected.
+
+        If the sweep fails part way (a DomainError at a point with no second derivative,
+        say), its records are taken back off the recording tapes: a refused call leaves
+        every tape as it was.
+        """
         before = [(f, len(f)) for f in flats(sinks())]
-        if observer is not None:
-            observer.sweep_started()
+        by_node = {t.node: s for t, s in seeded.items()}
         try:
-            rule_called = None if observer is None else observer.rule_called
             grads = value_sweep(flat, record.count(flat), by_node, rule_called)
-            return self._results(grads, seeded, sources, unconnected, held=True)
+            results: list[Value | None] = []
+            for source, (g, _) in zip(sources, self._picked(grads, seeded, sources), strict=True):
+                if g is None:
+                    results.append(self._unconnected(seeded, source, unconnected))
+                    continue
+                for target in seeded:
+                    g = hold(g, target)
+                results.append(g)  # type: ignore[arg-type]  # hold of a Value is a Value
+            return results
         except BaseException:
             for f, length in before:
                 del f[length:]
             raise
-        finally:
-            if observer is not None:
-                observer.sweep_ended()
 
-    def _results(
+    def _forward_over_reverse(
         self,
-        grads: Mapping[int, Gradient],
+        accumulator: Tangents,
+        flat: Flat,
         seeded: dict[Value, Gradient],
         sources: list[Value],
         unconnected: str,
-        held: bool,
-        moving: tuple[Mapping[int, float], dict[int, Tangent], float | None] | None = None,
-        swept: dict[int, int] | None = None,
     ) -> list[Value | None]:
-        """The gradient of each source from the sweep's ``grads``.
+        """One forward accumulator on floats records, and nothing else: it wants the
+        gradients' tangents (``acc.jvp(tape.gradient(y, x))``, a Hessian-vector product),
+        which ``tangent_sweep`` computes beside the gradients on floats, without building
+        the chain rule's Values. No tape records the sweep, so nothing is held; each new
+        gradient gets its tangent as if the accumulator had seen it computed (0.0 for one
+        that does not move itself, where a target moves, as a held gradient's would be).
+        """
+        tangents = accumulator.tangents
+        floats = {t.node: read(s) for t, s in seeded.items()}
+        moving = {t.node: tangents.get(s.node) for t, s in seeded.items() if type(s) is Value}
+        given = {n: read(t) for n, t in moving.items() if t is not None}
+        grads, dgrads = tangent_sweep(flat, record.count(flat), floats, given, tangents)
+        still = 0.0 if any(tangents.get(t.node) is not None for t in seeded) else None
+        taken = _taken(seeded)
+        results: list[Value | None] = []
+        for source, (g, _) in zip(sources, self._picked(grads, seeded, sources), strict=True):
+            if g is None:
+                results.append(self._unconnected(seeded, source, unconnected))
+                continue
+            result = _fresh(g, taken)
+            if type(g) is not Value:
+                dg = dgrads.get(source.node, still)
+                if dg is not None:
+                    tangents[result.node] = dg
+            results.append(result)
+        return results
 
-        ``held``: the sweep was recorded by other tapes. Then each gradient is *held* at
-        the targets (``hold(g, target)``: g, with slope 0 in the target), so that to those
-        tapes it depends on everything the targets depend on: differentiating it again
-        gives 0, not None, for any of them, even where the rules gave plain numbers (a
-        constant, or a kink's slope), as TensorFlow does for relu and JAX everywhere.
-        None means what it means on the first order: not connected.
+    def _traced(
+        self,
+        tracer: TracerSink,
+        current: Sink,
+        flat: Flat,
+        seeded: dict[Value, Gradient],
+        sources: list[Value],
+        unconnected: str,
+    ) -> list[Value | None]:
+        """``mt.function``'s tracer records (see ``recording/context.py``).
 
-        ``moving``: the gradients' tangents from ``tangent_sweep``, the accumulator's
-        tangents, and the tangent of a gradient that does not move itself (0.0 if a
-        target moves, as a held gradient's would be; None if none does). Each new
-        gradient Value gets its tangent there, as if the accumulator had seen it computed.
+        Where it alone records, the sweep runs on floats, as it would untraced, and the
+        tracer is handed that sweep to write as code of its own (it records nothing).
+        Where tapes record beside it, the sweep is the higher-order one, and the tracer
+        hears of each rule it calls (a rule may read a number: a check in the code).
+        """
+        if current is not tracer:
+            tracer.sweep_started()
+            try:
+                return self._higher_order(flat, seeded, sources, unconnected, tracer.rule_called)
+            finally:
+                tracer.sweep_ended()
+        floats = {t.node: read(s) for t, s in seeded.items()}
+        grads = float_sweep(flat, floats, {s.node for s in sources})
+        taken = _taken(seeded)
+        swept: dict[int, int] = {}
+        results: list[Value | None] = []
+        for source, (g, from_sweep) in zip(
+            sources, self._picked(grads, seeded, sources), strict=True
+        ):
+            if g is None:
+                results.append(self._unconnected(seeded, source, unconnected))
+                continue
+            result = _fresh(g, taken)
+            if from_sweep and type(g) is not Value:
+                swept[result.node] = source.node  # which gradient this result holds
+            results.append(result)
+        tracer.swept(flat, {t.node: s for t, s in seeded.items()}, sources, results, swept)
+        return results
 
-        ``swept``: for a tracer (``mt.function``), filled with the node each new gradient
-        Value holds the gradient of.
+    def _picked(
+        self, grads: Mapping[int, Gradient], seeded: dict[Value, Gradient], sources: list[Value]
+    ) -> list[tuple[Gradient | None, bool]]:
+        """Each source's gradient in a sweep's ``grads`` (None: not connected), and
+        whether it came from the sweep.
+
+        With ``watch_accessed_variables=False``, an unwatched source gets none, unless it
+        is itself a target: then its gradient is 1 (its seed), as in TensorFlow.
         """
         connected = None if self.watch_accessed_variables else self._connected()
-        if self.persistent:
-            self._last_seeds = {t.node: read(s) for t, s in seeded.items()}
-        # Every result is a Value of its own: never the caller's output_gradients, and
-        # never one object for two sources, so changing one in place changes no other.
-        taken: set[Value] = {s for s in seeded.values() if type(s) is Value}
-        results: list[Value | None] = []
+        picked: list[tuple[Gradient | None, bool]] = []
         for source in sources:
             g = grads.get(source.node)
-            from_sweep = g is not None
             if g is not None and connected is not None and source.node not in connected:
-                # A source that is itself a target has gradient 1, watched or not (as in
-                # TensorFlow); any other unwatched source has none.
-                g = seeded.get(source)
-                from_sweep = False
-            if g is None:
-                if unconnected == "raise":
-                    raise UnconnectedGradientError(self._explain(list(seeded), source))
-                results.append(Value(0.0) if unconnected == "zero" else None)
-            elif held:
-                for target in seeded:
-                    g = hold(g, target)
-                results.append(g)  # type: ignore[arg-type]  # hold of a Value is a Value
-            elif type(g) is Value:
-                if g in taken:
-                    g = g * 1.0  # a new Value, still connected for the next derivative
-                taken.add(g)
-                results.append(g)
+                picked.append((seeded.get(source), False))
             else:
-                result = Value(g)
-                if moving is not None:
-                    dg = moving[0].get(source.node, moving[2])
-                    if dg is not None:
-                        moving[1][result.node] = dg
-                if swept is not None and from_sweep:
-                    swept[result.node] = source.node  # for a tracer: which gradient it holds
-                results.append(result)
-        return results
+                picked.append((g, g is not None))
+        return picked
+
+    def _unconnected(self, seeded: dict[Value, Gradient], source: Value, mode: str) -> Value | None:
+        """What an unconnected source gets, by ``unconnected_gradients``."""
+        if mode == "raise":
+            raise UnconnectedGradientError(self._explain(list(seeded), source))
+        return Value(0.0) if mode == "zero" else None
 
     def _connected(self) -> set[int]:
         """With watch_accessed_variables=False: the watched nodes and those computed from them."""
@@ -731,3 +785,19 @@ class GradientTape:
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"
         return f"<GradientTape {flags}, {self._state.value}, {self.view().count} records>"
+
+
+def _taken(seeded: dict[Value, Gradient]) -> set[Value]:
+    """The Values a result must not be: the caller's ``output_gradients``."""
+    return {s for s in seeded.values() if type(s) is Value}
+
+
+def _fresh(g: Gradient, taken: set[Value]) -> Value:
+    """A gradient as a Value of its own: never the caller's ``output_gradients``, never
+    one object for two sources, so that changing one in place changes no other."""
+    if type(g) is not Value:
+        return Value(g)
+    if g in taken:
+        g = g * 1.0  # a new Value, still connected for the next derivative
+    taken.add(g)
+    return g

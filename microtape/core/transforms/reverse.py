@@ -94,7 +94,7 @@ def float_sweep(
 RuleCalled: TypeAlias = Callable[[Op, int, Sequence["int | None"], Sequence[float], Gradient], None]
 """Told of each rule a recorded sweep calls: the op, the rule's index, the arguments'
 nodes (None for a constant) and numbers, and the partial it gave (see
-``recording/tracing.py``)."""
+``recording/context.py``'s ``TracerSink``)."""
 
 
 def value_sweep(

@@ -33,9 +33,8 @@ from types import BuiltinFunctionType, CodeType, MethodType
 from typing import NoReturn, TypeAlias, overload
 
 from ..errors import ArgumentTypeError, DomainError, OpDefinitionError
-from ..recording.context import RECORDING
+from ..recording.context import RECORDING, TracerSink
 from ..recording.record import Rows
-from ..recording.tracing import TRACING
 from .interval import Interval, Region, outside_test
 from .numbers import as_number
 from .value import Value, next_node, node_value
@@ -347,7 +346,7 @@ class Op:
 
 def _tracer_only(sink: object) -> bool:
     """Whether ``sink`` is a tracer's own, with no tape recording beside it."""
-    return sink is not None and sink is TRACING.get()
+    return isinstance(sink, TracerSink)
 
 
 def _operand(op: Op, index: int, x: object) -> float:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Final, SupportsFloat, final
 
 from ..errors import ArgumentTypeError, OpDefinitionError, ValueAsNumberWarning
 from ..recording.context import RECORDING
-from ..recording.tracing import TRACING
+from ..recording.observer import OBSERVER
 from .changes import note_change
 from .numbers import checked_float, constant, short_repr
 
@@ -86,13 +86,11 @@ class Value:
         if type(data) is float:
             self._data = data
         elif type(data) is Value and _observing:
-            observer = TRACING.get()
-            if observer is None or not observer.copies(data):
-                _to_float(data)  # raises, as always for a Value
             self._data = data._data
             self._id = next_node()
-            if observer is not None:
-                observer.copied(self, data)
+            observer = OBSERVER.get()
+            if observer is None or not observer.copied(self, data):
+                _to_float(data)  # raises, as always for a Value
             return
         else:
             self._data = _to_float(data)
@@ -390,14 +388,14 @@ def observe(on: bool) -> None:
 
 def _compared(value: Value, symbol: str, other: Value | float) -> bool:
     result = _ORDER[symbol](value._data, _operand_float(other))
-    observer = TRACING.get()
+    observer = OBSERVER.get()
     if observer is not None:
         observer.compared(value, symbol, other, result)
     return result
 
 
 def _read(value: Value, how: str) -> bool:
-    observer = TRACING.get()
+    observer = OBSERVER.get()
     return observer is not None and observer.read(value, how)
 
 

@@ -1,8 +1,8 @@
 """A traced program: the records of one run of a function, and what happened between them.
 
-A tracer (``mt.function``) hands :func:`~microtape.core.transforms.codegen.generate` a
+A tracer (``mt.function``) hands :func:`~microtape.tracing.codegen.generate` a
 :class:`Program`: every row recorded while the function ran (see
-``recording/record.py``), which of those a tape also recorded, and the *events* between
+``core/recording/record.py``), which of those a tape also recorded, and the *events* between
 the rows, each at the number of rows recorded before it:
 
 - :class:`Guard`: a comparison of Values (a branch of the Python code) and its outcome;
@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias, Union
 
-from ..recording import record
-from ..recording.record import Step
+from ..core.recording import record
+from ..core.recording.record import Step
 
 if TYPE_CHECKING:
-    from ..recording.record import Entry
-    from ..values.op import Op
+    from ..core.recording.record import Entry
+    from ..core.values.op import Op
 
 __all__ = ["Copy", "Event", "Guard", "Operand", "Program", "RuleCheck", "Same", "Sweep"]
 

@@ -19,10 +19,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from ..recording import record
-from ..recording.record import Step
-from ..values import builtins as _b
-from ..values.op import Op
+from ..core.recording import record
+from ..core.recording.record import Step
+from ..core.values import builtins as _b
+from ..core.values.op import Op
 from .program import Copy, Guard, Operand, Program, RuleCheck, Same, Sweep
 
 __all__ = ["LOCAL", "MINUS_ONE", "ONE", "Line", "Writer", "literal"]

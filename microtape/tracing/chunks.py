@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from ..recording import record
+from ..core.recording import record
 from .blocks import WINDOW, runs
 from .calls import Call, Function, Place, bundled
 from .program import Copy, Guard, RuleCheck, Same, Sweep

@@ -38,7 +38,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Final, NoReturn, cast
 
-from ..values.op import Op
+from ..core.values.op import Op
 from .chunks import assemble
 from .program import Program, Sweep
 from .writer import Line, Writer
