@@ -112,7 +112,7 @@ if TYPE_CHECKING:
     from .core.tapes.describer import Describer
     from .functions import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
     from .inspection.dot import DotText, render_dot, to_dot
-    from .inspection.symbolic import to_sympy
+    from .inspection.to_sympy import to_sympy
     from .registry.plugins import PluginOp
     from .registry.table import op, ops, plugin_ops, register
     from .tracing.function import function
@@ -132,7 +132,7 @@ _LAZY = {
     "vjp": "microtape.functions",
     "to_dot": "microtape.inspection.dot",
     "render_dot": "microtape.inspection.dot",
-    "to_sympy": "microtape.inspection.symbolic",
+    "to_sympy": "microtape.inspection.to_sympy",
     "PluginOp": "microtape.registry.plugins",
     "op": "microtape.registry.table",
     "ops": "microtape.registry.table",
@@ -174,7 +174,7 @@ def __dir__() -> list[str]:
 
 
 def _describer() -> Describer:
-    from .inspection.describe import DESCRIBER
+    from .inspection.installed import DESCRIBER
 
     return DESCRIBER
 

@@ -3,16 +3,15 @@
 Its parts, each importing only those listed before it:
 
 - ``errors.py``: every error microtape raises, in one tree.
-- ``recording/``: which tapes record in this thread or task (``context.py``), what
+- ``recording/``: which sinks record in this thread or task (``context.py``), what
   one record is (``record.py``, the only module that knows the layout of a record), and
-  what a tracer hears beside the records (``tracing.py``).
+  who hears where a Value's number is used (``observer.py``).
 - ``values/``: ``Value``, ``Op``, and the built-in op table (``builtins.py``).
 - ``transforms/``: what is done with records: the reverse sweep (``reverse.py``),
-  forward mode (``forward.py``), and records written as Python (``codegen.py``, for
-  ``mt.function``).
+  and forward mode (``forward.py``).
 - ``tapes/``: ``GradientTape``, where it keeps its records, and its read-only view;
   ``ForwardAccumulator``.
 
-Nothing here imports inspection, the registry, teaching, testing or the command line;
-they are built on top of it.
+Nothing here imports tracing (``mt.function``), inspection, the registry, teaching,
+testing or the command line; they are built on top of it.
 """

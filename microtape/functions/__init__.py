@@ -17,8 +17,8 @@ with ``fun = mt.value_and_grad(f)``.
 - Annotate ``f`` (``def f(x: mt.Value) -> mt.Value``, or with ``float``) and mypy sees
   ``float`` in and ``float`` out; a lambda or an unusual signature gets ``Any``.
 
-``reverse.py`` holds the transforms built on tapes (``grad``, ``value_and_grad``,
-``vjp``, ``hessian``), ``forward.py`` those built on accumulators (``jvp``, ``hvp``,
+``reverse_mode.py`` holds the transforms built on tapes (``grad``, ``value_and_grad``,
+``vjp``, ``hessian``), ``forward_mode.py`` those built on accumulators (``jvp``, ``hvp``,
 ``jacobian``), ``shapes.py`` what they all take and give. The core imports none of it.
 
 Example:
@@ -49,6 +49,6 @@ __all__ = [
     "vjp",
 ]
 
-from .forward import hvp, jacobian, jvp
-from .reverse import grad, hessian, value_and_grad, vjp
+from .forward_mode import hvp, jacobian, jvp
+from .reverse_mode import grad, hessian, value_and_grad, vjp
 from .shapes import AnyFunction, Mode

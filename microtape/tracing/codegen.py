@@ -1,7 +1,7 @@
 """Records to code: a traced program written as straight-line Python on floats.
 
-The third transformation, beside the reverse sweeps (``reverse.py``): a recorded run is
-a straight-line program, and Python runs a straight-line program of float arithmetic
+The third transformation, beside the reverse sweeps (``core/transforms/reverse.py``): a
+recorded run is a straight-line program, and Python runs a straight-line program of float arithmetic
 far faster than it records one. :func:`generate` writes one line per op, in record
 order: ``+``, ``-``, ``*``, ``/``, unary ``-``, ``relu`` and ``hold`` as Python
 expressions, every other op (plugins included) as a call of its own float ``forward``,

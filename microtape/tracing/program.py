@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias, Union
 
 from ..core.recording import record
-from ..core.recording.record import Step
+from ..core.recording.record import NodeRecord
 
 if TYPE_CHECKING:
     from ..core.recording.record import Entry
@@ -164,9 +164,9 @@ class Program:
         self.outputs = outputs
         self.name = name
         self.labels: list[str] = []
-        self._steps: list[Step] | None = None
+        self._steps: list[NodeRecord] | None = None
 
-    def steps(self) -> list[Step]:
+    def steps(self) -> list[NodeRecord]:
         """The ops of :attr:`flat`, read once (see ``record.ops``)."""
         if self._steps is None:
             self._steps = list(record.ops(self.flat))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from ..core.recording import record
-from ..core.recording.record import Step
+from ..core.recording.record import NodeRecord
 from ..core.values import builtins as _b
 from ..core.values.op import Op
 from .program import Copy, Guard, Operand, Program, RuleCheck, Same, Sweep
@@ -93,7 +93,7 @@ class Line:
 class Writer:
     """Writes the lines of one program's ops, checks and sweeps (see the module docstring)."""
 
-    def __init__(self, program: Program, steps: Sequence[Step]) -> None:
+    def __init__(self, program: Program, steps: Sequence[NodeRecord]) -> None:
         self.program = program
         self.flat = program.flat
         self.steps = steps
@@ -196,7 +196,7 @@ class Writer:
     # ---- forward -----------------------------------------------------------------------------
 
     def forward(self, k: int, args: list[str]) -> list[Line]:
-        """Step ``k``: its value, and the partials a tape computed when it ran."""
+        """Record ``k``: its value, and the partials a tape computed when it ran."""
         step = self.steps[k]
         op = step.op
         out = self.names[step.out]

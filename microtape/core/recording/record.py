@@ -56,10 +56,10 @@ __all__ = [
     "A",
     "B",
     "Entry",
-    "Reversed",
+    "NodeRecord",
+    "ReversedRow",
     "Row",
     "Rows",
-    "Step",
     "arguments",
     "backwards",
     "count",
@@ -98,7 +98,7 @@ Row: TypeAlias = tuple[
 ]
 """One row, in the order of the offsets above."""
 
-Reversed: TypeAlias = tuple[
+ReversedRow: TypeAlias = tuple[
     "Op | None",
     "float | None",
     "float | None",
@@ -118,7 +118,7 @@ Rows: TypeAlias = tuple[Entry, ...]
 """What a writer hands the sinks: the rows of one op, one after another."""
 
 
-class Step:
+class NodeRecord:
     """One op as the slow paths read it: all its arguments, whatever rows it took.
 
     Numbers only: ``out`` and ``inputs`` are node numbers (``None`` for a constant
@@ -170,13 +170,13 @@ def op_count(flat: Sequence[Entry], rows: int | None = None) -> int:
     return end - flat[OP : end * WIDTH : WIDTH].count(None)
 
 
-def backwards(flat: Sequence[Entry]) -> Iterator[Reversed]:
+def backwards(flat: Sequence[Entry]) -> Iterator[ReversedRow]:
     """Every row, last first, each with its entries in reverse order.
 
     One reversed iterator zipped nine times: a flat list unpacks row by row as fast as
     a list of tuples would, with no copy (the first-order sweep's loop).
     """
-    return cast(Iterator[Reversed], zip(*[reversed(flat)] * WIDTH))  # noqa: B905
+    return cast(Iterator[ReversedRow], zip(*[reversed(flat)] * WIDTH))  # noqa: B905
 
 
 def outputs(flat: Sequence[Entry]) -> list[int]:
@@ -224,7 +224,7 @@ def arguments(
     return inputs, values, partials, first
 
 
-def ops(flat: Sequence[Entry], rows: int | None = None) -> Iterator[Step]:
+def ops(flat: Sequence[Entry], rows: int | None = None) -> Iterator[NodeRecord]:
     """Each op recorded in the first ``rows`` rows (default all), in record order.
 
     The rows are read as ``backwards`` reads them, nine entries at a time with no
@@ -240,15 +240,15 @@ def ops(flat: Sequence[Entry], rows: int | None = None) -> Iterator[Step]:
             continue
         if not pending:
             if op.arity == 1:
-                yield Step(i, out, value, (a,), (xa,), (da,), op)  # type: ignore[arg-type]
+                yield NodeRecord(i, out, value, (a,), (xa,), (da,), op)  # type: ignore[arg-type]
             else:
-                yield Step(i, out, value, (a, b), (xa, xb), (da, db), op)  # type: ignore[arg-type]
+                yield NodeRecord(i, out, value, (a, b), (xa, xb), (da, db), op)  # type: ignore[arg-type]
             continue
         head = pending[0]
         inputs = [head[A], head[B], *(r[B] for r in pending[1:]), b]
         values = [head[A_VALUE], head[B_VALUE], *(r[B_VALUE] for r in pending[1:]), xb]
         partials = [head[A_PARTIAL], head[B_PARTIAL], *(r[B_PARTIAL] for r in pending[1:]), db]
-        yield Step(
+        yield NodeRecord(
             i - len(pending),
             out,
             value,

@@ -15,9 +15,9 @@ from ..core.tapes.accumulator import AccumulatorView
 from ..core.tapes.view import TapeView
 from ..core.values.value import Value
 from .explain import explain
-from .forward import summarize_tangents
 from .html import tape_html
 from .summary import summarize
+from .tangents import summarize_tangents
 
 __all__ = ["DESCRIBER", "TextDescriber"]
 
@@ -27,7 +27,7 @@ class TextDescriber:
     """Describes tapes with :func:`~microtape.inspection.summary.summarize`,
     :func:`~microtape.inspection.explain.explain` and
     :func:`~microtape.inspection.html.tape_html`, accumulators with
-    :func:`~microtape.inspection.forward.summarize_tangents`."""
+    :func:`~microtape.inspection.tangents.summarize_tangents`."""
 
     __slots__ = ()
 
