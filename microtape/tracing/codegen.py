@@ -84,6 +84,18 @@ def _same(a: float, b: float) -> bool:
     return a != a and b != b
 
 
+def _fpow(x: float, y: float) -> float:
+    """``x ** y`` of floats in the function as written: where Python's floats raise or
+    give a complex number, the function runs as written."""
+    try:
+        z = x**y
+    except (OverflowError, ZeroDivisionError):
+        raise Retrace(None) from None
+    if type(z) is not float:
+        raise Retrace(None)
+    return z
+
+
 def _result(op: Op, y: object, args: tuple[float, ...]) -> float:
     return op._checked_result(y, args)
 
@@ -98,6 +110,7 @@ _HELPERS: Final[dict[str, object]] = {
     "_miss": _miss,
     "_nan": _nan,
     "_refuse": _refuse,
+    "_fpow": _fpow,
     "_same": _same,
     "_result": _result,
     "_partial": _partial,

@@ -30,8 +30,9 @@ from ..core.recording.context import RECORDING, Entered
 from ..core.recording.observer import OBSERVER
 from ..core.values.value import Value, observe, read
 from .codegen import NotANumber, Retrace, generate
-from .nest import Key, Plan, find, flatten, key, labels, rebuild
-from .path import ARGUMENT, CONSTANT, NUMBER, STATIC, VALUE, Entry, Leaf, Path
+from .nest import Key, Plan, expressions, find, flatten, key, labels, rebuild
+from .path import ARGUMENT, CONSTANT, NUMBER, SOURCE, STATIC, VALUE, Entry, Leaf, Path
+from .sources import lengths, reach
 from .trace import Tracer
 
 __all__ = ["MAX_TRACES", "Function", "function"]
@@ -87,7 +88,10 @@ class Function(Generic[P, R]):
             # so that the tape sees every op and differentiates through them as always.
             return self.python_function(*args, **kwargs)
         leaves, plan = flatten((args, kwargs))
-        entry = self._entry(key(leaves, plan))
+        found = key(leaves, plan)
+        if found is None:
+            return self._unkeyed(leaves, args, kwargs)
+        entry = self._entry(found)
         if entry.eager:
             return self.python_function(*args, **kwargs)
         numbers = [
@@ -99,7 +103,7 @@ class Function(Generic[P, R]):
         tried: list[Path] = []
         while path is not None:
             try:
-                result = path.call(list(numbers), leaves)
+                result = path.call(list(numbers), leaves, self.python_function, args, kwargs)
             except Retrace as miss:
                 tried.append(path)
                 path = self._next(entry, path, miss.check, tried)
@@ -135,12 +139,27 @@ class Function(Generic[P, R]):
             return paths[0].generated.source
         cast(Callable[..., R], self)(*args, **kwargs)
         leaves, plan = flatten((args, kwargs))
-        entry = self._entries.get(key(leaves, plan))
+        found = key(leaves, plan)
+        entry = None if found is None else self._entries.get(found)
         if entry is None or not entry.paths:
             raise ValueError("code(): the function runs in Python for these arguments")
         return entry.paths[0].generated.source
 
     # ---- tracing ---------------------------------------------------------------------------
+
+    def _unkeyed(
+        self, leaves: list[object], args: tuple[object, ...], kwargs: dict[str, object]
+    ) -> R:
+        """A call with an argument that cannot be hashed: no trace can be told to fit it
+        (a key by ``id()`` would fit a new object that took a dead one's id)."""
+        odd = next(leaf for leaf in leaves if not _hashable(leaf))
+        self._warn(
+            f"unhashable {type(odd).__name__}",
+            f"{self!r} runs in Python for calls with a {type(odd).__name__} argument: it "
+            "cannot be hashed, so no trace can be told to fit it. Pass Values and floats "
+            "in lists, tuples, dicts or dataclasses, or give the class __hash__ and __eq__",
+        )
+        return self._python(args, kwargs)
 
     def _entry(self, found: Key) -> Entry:
         entry = self._entries.get(found)
@@ -211,6 +230,12 @@ class Function(Generic[P, R]):
                 inputs.append(leaf)
         traced: tuple[tuple[object, ...], dict[str, object]]
         traced = rebuild(plan, inputs)  # type: ignore[assignment]
+        roots = [
+            (expression, leaf)
+            for expression, leaf in zip(expressions(args, kwargs), leaves, strict=True)
+            if type(leaf) is Value or not isinstance(leaf, float)
+        ]
+        before_call = lengths(self.python_function, roots)
         observe(True)
         entered = Entered(tracer)
         token = OBSERVER.set(tracer)
@@ -226,24 +251,45 @@ class Function(Generic[P, R]):
             OBSERVER.reset(token)
             entered.leave(tracer)
             observe(False)
-        if raised:
-            # Python's floats fail where ops do not, or in another way (x / 0.0 raises
-            # ZeroDivisionError, an op DomainError): the call's outcome is the Python run's.
-            return self._python(args, kwargs)
-        out_leaves, out_plan = flatten(result)
         tracer.scan()
+        if raised or tracer.python_differs:
+            # Python's floats fail where ops do not, or in another way (x / 0.0 raises
+            # ZeroDivisionError, an op DomainError; 1e200 ** 2 raises OverflowError where
+            # the op gives inf): the call's outcome is the Python run's.
+            return self._python(args, kwargs)
+        if tracer.failed:
+            # An op raised and the function went on: it caught the error, a branch the
+            # code could not see (the failing op left no record to check).
+            tracer.refuse(
+                f"an op raised inside the function and the function caught it "
+                f"({tracer.failed[0]}); the generated code cannot take that branch"
+            )
+        out_leaves, out_plan = flatten(result)
         eager_result = rebuild(out_plan, [_plain(tracer, leaf) for leaf in out_leaves])
         # Writing the code makes millions of small objects that all live until it is
         # done: the cycle collector would scan them again and again, for nothing.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            made, outputs = self._results(tracer, out_leaves, argument_leaf)
+            made, outputs, before = self._results(tracer, out_leaves, argument_leaf, leaves)
             name = getattr(self.python_function, "__name__", "traced")
             program, captured = tracer.program(outputs, name)
-            if tracer.refusal is not None:
-                self._refuse(entry, tracer.refusal)
-                return eager_result  # type: ignore[return-value]
+            sources = None
+            if tracer.refusal is None:
+                value_arguments = [leaf for leaf in leaves if type(leaf) is Value]
+                targets = [*captured, *before, *value_arguments]
+                required = len(captured) + len(before)
+                sources = reach(self.python_function, roots, targets, required, leaves, before_call)
+                if sources is None:
+                    tracer.refuse(
+                        "it reads a Value from before the call that cannot be found again "
+                        "from its arguments, closure or globals at the next call (held in "
+                        "a set, a class attribute or an object not looked into); pass it "
+                        "as an argument"
+                    )
+            if tracer.refusal is not None or sources is None:
+                self._refuse(entry, tracer.refusal or "")
+                return self._as_written(tracer, eager_result, args, kwargs)
             program.labels = [
                 label
                 for leaf, label in zip(leaves, self._labels(args, kwargs), strict=True)
@@ -254,13 +300,13 @@ class Function(Generic[P, R]):
                 generated = generate(program)
             except Exception as error:  # a program the writer cannot write: run as written
                 self._refuse(entry, f"its code could not be written ({error!r})")
-                return eager_result  # type: ignore[return-value]
+                return self._as_written(tracer, eager_result, args, kwargs)
         finally:
             if collecting:
                 gc.enable()
-        path = Path(program, generated, captured, made, out_plan)
+        path = Path(program, generated, sources, len(captured), made, out_plan)
         with self._lock:
-            if not any(p.expected == path.expected for p in entry.paths):
+            if not any(p.same(path) for p in entry.paths):
                 entry.paths.insert(0, path)
                 self._traces += 1
             elif failed:  # the code failed where Python did not, on this very path
@@ -274,16 +320,39 @@ class Function(Generic[P, R]):
         return eager_result  # type: ignore[return-value]
 
     def _results(
-        self, tracer: Tracer, leaves: list[object], argument_leaf: dict[int, int]
-    ) -> tuple[list[Leaf], list[int]]:
-        """How each leaf of the result is made on later calls, and the nodes whose
-        numbers the code must return."""
+        self,
+        tracer: Tracer,
+        leaves: list[object],
+        argument_leaf: dict[int, int],
+        arguments: list[object],
+    ) -> tuple[list[Leaf], list[int], list[Value]]:
+        """How each leaf of the result is made on later calls, the nodes whose numbers
+        the code must return, and the Values from before the call it returns (each call
+        returns the one found where the function finds it, see ``sources.py``).
+
+        A leaf that is neither a Value, a float, an immutable constant (None, a bool, an
+        int, a str...) nor one of the arguments (returned as the call's own) refuses the
+        trace: the code would hand back the traced call's object (a generator already
+        used up, a set or an object made by that call) at every call.
+        """
         tracer.scan()
+        given = {id(leaf): i for i, leaf in enumerate(arguments) if type(leaf) is not Value}
+        before: list[Value] = []  # results that are Values from before the call
         made: list[Leaf] = []
         outputs: list[int] = []
         for leaf in leaves:
             if type(leaf) is not Value:
-                made.append((STATIC, 0, 0, leaf))
+                if id(leaf) in given:
+                    made.append((ARGUMENT, given[id(leaf)], 0, None))
+                elif _constant(leaf):
+                    made.append((STATIC, 0, 0, leaf))
+                else:
+                    tracer.refuse(
+                        f"it returns a {type(leaf).__name__}, which the code would give back "
+                        "as the traced call's own object at every call; return Values, "
+                        "numbers, or lists, tuples, dicts and dataclasses of them"
+                    )
+                    made.append((STATIC, 0, 0, leaf))
                 continue
             node = leaf.node
             computed = (
@@ -300,8 +369,9 @@ class Function(Generic[P, R]):
             elif node >= tracer.start:
                 made.append((CONSTANT, 0, node, read(leaf)))
             else:
-                made.append((STATIC, 0, node, leaf))  # a Value from before the call: that one
-        return made, outputs
+                made.append((SOURCE, len(before), node, None))  # from before the call
+                before.append(leaf)
+        return made, outputs, before
 
     def _labels(self, args: tuple[object, ...], kwargs: dict[str, object]) -> list[str]:
         """What each leaf of the arguments is, named after the function's parameters."""
@@ -332,6 +402,20 @@ class Function(Generic[P, R]):
             roots.extend((n, space[n]) for n in code.co_names if n in space)
         return roots
 
+    def _as_written(
+        self,
+        tracer: Tracer,
+        result: object,
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+    ) -> R:
+        """What a refused trace's call returns: the traced run's result, which is the
+        function's own, unless it took float arguments (seen as Values while traced,
+        where Python's floats may behave otherwise): then the function runs as written."""
+        if tracer.numeric:
+            return self._python(args, kwargs)
+        return result  # type: ignore[return-value]
+
     def _python(self, args: tuple[object, ...], kwargs: dict[str, object]) -> R:
         """The function as written, on these arguments."""
         return cast(Callable[..., R], self.python_function)(*args, **kwargs)
@@ -345,6 +429,24 @@ class Function(Generic[P, R]):
         if key not in self._warned:
             self._warned.add(key)
             warnings.warn(message, TracingWarning, stacklevel=stacklevel)
+
+
+_CONSTANTS: Final = (bool, int, float, complex, str, bytes, type(None), type(...), range)
+
+
+def _constant(leaf: object) -> bool:
+    """Whether ``leaf`` is a value no call can change or tell apart from a new one."""
+    if type(leaf) in _CONSTANTS:
+        return True
+    return isinstance(leaf, frozenset) and type(leaf) is frozenset and all(map(_constant, leaf))
+
+
+def _hashable(leaf: object) -> bool:
+    try:
+        hash(leaf)
+    except TypeError:
+        return False
+    return True
 
 
 def _plain(tracer: Tracer, leaf: object) -> object:

@@ -1,24 +1,28 @@
 """Arguments and results as nests: their leaves, and a key that says when a trace fits.
 
-A traced function takes and returns *nests*: lists, tuples (named tuples too) and dicts,
-to any depth, of leaves. A leaf is an *input* when it is a Value or a float: each call
-passes its own number. Any other leaf (an int, a str, None, a model object) is
-*static*: it is part of the nest's :func:`key`, so that a call with another one is
-traced again (an int counts loops, a str names things: the traced code depends on
-them). Static leaves compare by value when they can be hashed, else by identity.
+A traced function takes and returns *nests*: lists, tuples (named tuples too), dicts
+and dataclass instances (their fields), to any depth, of leaves. A leaf is an *input*
+when it is a Value or a float: each call passes its own number. Any other leaf (an int,
+a str, None, a model object) is *static*: it is part of the nest's :func:`key`, so that
+a call with another one is traced again (an int counts loops, a str names things: the
+traced code depends on them). Static leaves compare by value (``==`` and ``hash``); one
+that cannot be hashed has no key (:func:`key` gives None), and the call runs as written:
+a key by ``id()`` would match a new object that took a dead one's id.
 
 Iteration is explicit (a stack): a deep nest needs no recursion.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Hashable, Mapping
 from typing import TypeAlias
 
 from ..core.tapes.arguments import Plan, like, rebuilt
 from ..core.values.value import Value
 
-__all__ = ["Key", "Plan", "find", "flatten", "key", "labels", "rebuild"]
+__all__ = ["Key", "Plan", "expressions", "find", "flatten", "key", "labels", "rebuild"]
 
 Key: TypeAlias = tuple[Hashable, ...]
 """What two calls must share for one trace to fit both."""
@@ -33,11 +37,10 @@ def flatten(nest: object) -> tuple[list[object], Plan]:
         node, expanded = stack.pop()
         if _is_container(node):
             if expanded:
-                plan.append((node, len(node)))  # type: ignore[arg-type]
+                plan.append((node, len(_children(node))))
                 continue
             stack.append((node, True))
-            children = list(node.values()) if isinstance(node, Mapping) else list(node)  # type: ignore[call-overload]
-            stack.extend((child, False) for child in reversed(children))
+            stack.extend((child, False) for child in reversed(_children(node)))
         else:
             leaves.append(node)
             plan.append((None, 0))
@@ -51,11 +54,41 @@ def _is_container(node: object) -> bool:
         or kind is tuple
         or kind is dict
         or (isinstance(node, tuple) and hasattr(node, "_fields"))
+        or _is_record(node)
     )
 
 
-def key(leaves: list[object], plan: Plan) -> Key:
-    """The structure of a nest: its containers, the kind of each leaf, the static ones.
+def _is_record(node: object) -> bool:
+    """A dataclass instance that holds nothing but its fields: rebuilt around new leaves
+    at each call, as the function as written makes a new one (state set beside the
+    fields, in ``__post_init__`` say, could not be made again)."""
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return False
+    names = {f.name for f in dataclasses.fields(node)}
+    state = getattr(node, "__dict__", None)
+    return state is None or set(state) <= names
+
+
+def _children(node: object) -> list[object]:
+    if isinstance(node, Mapping):
+        return list(node.values())
+    if _is_record(node):
+        return [getattr(node, f.name) for f in dataclasses.fields(node)]  # type: ignore[arg-type]
+    return list(node)  # type: ignore[call-overload,no-any-return]
+
+
+def _names(node: object) -> list[str]:
+    """How to reach each child of a container: ``[0]``, ``['y']``, ``.loss``."""
+    if isinstance(node, Mapping):
+        return [f"[{k!r}]" for k in node]
+    if _is_record(node):
+        return [f".{f.name}" for f in dataclasses.fields(node)]  # type: ignore[arg-type]
+    return [f"[{i}]" for i in range(len(node))]  # type: ignore[arg-type]
+
+
+def key(leaves: list[object], plan: Plan) -> Key | None:
+    """The structure of a nest: its containers, the kind of each leaf, the static ones;
+    None where a static leaf cannot be hashed.
 
     Two Value leaves that are the same object are marked as such: a trace made with
     ``f(w, w)`` reads one number for both, and does not fit ``f(a, b)``.
@@ -76,16 +109,12 @@ def key(leaves: list[object], plan: Plan) -> Key:
         elif isinstance(leaf, float):
             kinds.append(float)
         else:
-            kinds.append(_static(leaf))
+            try:
+                hash(leaf)
+            except TypeError:
+                return None
+            kinds.append((type(leaf), leaf))
     return (tuple(shape), tuple(kinds))
-
-
-def _static(leaf: object) -> Hashable:
-    try:
-        hash(leaf)
-    except TypeError:
-        return (type(leaf), "id", id(leaf))
-    return (type(leaf), leaf)
 
 
 def rebuild(plan: Plan, leaves: list[object]) -> object:
@@ -97,27 +126,40 @@ def rebuild(plan: Plan, leaves: list[object]) -> object:
 def _like(container: object, children: list[object]) -> object:
     if isinstance(container, Mapping):
         return dict(zip(container.keys(), children, strict=True))
+    if _is_record(container):
+        made = copy.copy(container)  # frozen, slots and init=False fields included
+        for field, child in zip(dataclasses.fields(made), children, strict=True):  # type: ignore[arg-type]
+            object.__setattr__(made, field.name, child)
+        return made
     return like(container, children)
 
 
 def labels(args: tuple[object, ...], kwargs: dict[str, object], names: list[str]) -> list[str]:
     """What each leaf of ``(args, kwargs)`` is, in :func:`flatten`'s order: ``x``,
     ``xs[2]``, ``batch['y'][0]`` (``names`` are the positional parameters' names)."""
-    roots: list[tuple[object, str]] = [
-        (arg, names[i] if i < len(names) else f"args[{i}]") for i, arg in enumerate(args)
-    ]
-    roots.extend((value, name) for name, value in kwargs.items())
+    roots = [(a, names[i] if i < len(names) else f"args[{i}]") for i, a in enumerate(args)]
+    return _paths(roots + [(v, k) for k, v in kwargs.items()])
+
+
+def expressions(args: tuple[object, ...], kwargs: dict[str, object]) -> list[str]:
+    """Each leaf of ``(args, kwargs)`` as a Python expression over ``args`` and
+    ``kwargs``, in :func:`flatten`'s order: ``args[0]``, ``args[1][2]``,
+    ``kwargs['batch'].y``."""
+    roots = [(a, f"args[{i}]") for i, a in enumerate(args)]
+    return _paths(roots + [(v, f"kwargs[{k!r}]") for k, v in kwargs.items()])
+
+
+def _paths(roots: list[tuple[object, str]]) -> list[str]:
+    """The path of each leaf under ``roots`` (object, path), depth first, in order."""
     found: list[str] = []
     stack = list(reversed(roots))
     while stack:
         node, path = stack.pop()
         if not _is_container(node):
             found.append(path)
-        elif isinstance(node, Mapping):
-            stack.extend((v, f"{path}[{k!r}]") for k, v in reversed(list(node.items())))
         else:
-            children = list(node)  # type: ignore[call-overload]
-            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(children))))
+            named = zip(_children(node), _names(node), strict=True)
+            stack.extend((v, path + name) for v, name in reversed(list(named)))
     return found
 
 

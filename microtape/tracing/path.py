@@ -11,43 +11,62 @@ from collections.abc import Hashable
 from typing import TypeAlias
 
 from ..core.values.value import Value, read
-from .codegen import Generated
+from .codegen import Generated, Retrace
 from .nest import Plan, rebuild
 from .program import Guard, Program, RuleCheck, Same
+from .sources import Sources
 
-__all__ = ["ARGUMENT", "CONSTANT", "NUMBER", "STATIC", "VALUE", "Entry", "Leaf", "Path"]
+__all__ = ["ARGUMENT", "CONSTANT", "NUMBER", "SOURCE", "STATIC", "VALUE", "Entry", "Leaf", "Path"]
 
 # How each leaf of a traced path's result is made on a call (see Function._results).
-VALUE, NUMBER, ARGUMENT, CONSTANT, STATIC = range(5)
+VALUE, NUMBER, ARGUMENT, CONSTANT, STATIC, SOURCE = range(6)
 
 Leaf: TypeAlias = tuple[int, int, int, object]
 """(kind, index, node, thing): a new Value from output ``index`` (one per ``node``), a
 float from output ``index``, the argument leaf ``index`` itself, a new Value holding the
-number ``thing`` (one per ``node``), or ``thing`` itself."""
+number ``thing`` (one per ``node``), ``thing`` itself (a constant), or the Value from
+before the call that the call finds at ``index`` (see ``sources.py``)."""
 
 
 class Path:
     """One traced path: its code, the Values it reads from before the call, and how to
     turn the numbers it returns into the function's result."""
 
-    __slots__ = ("captured", "expected", "generated", "leaves", "plan")
+    __slots__ = ("expected", "generated", "leaves", "plan", "reads", "sources")
 
     def __init__(
         self,
         program: Program,
         generated: Generated,
-        captured: list[Value],
+        sources: Sources,
+        reads: int,
         leaves: list[Leaf],
         plan: Plan,
     ) -> None:
         self.generated = generated  # the records themselves are not kept: only the code
-        self.captured = captured
+        self.sources = sources
+        self.reads = reads  # the first `reads` Values found are inputs of the code
         self.leaves = leaves
         self.plan = plan
         self.expected: list[Hashable] = [_expected(c) for c in program.checks()]
 
-    def call(self, numbers: list[float], arguments: list[object]) -> object:
-        numbers.extend(read(v) for v in self.captured)
+    def same(self, other: Path) -> bool:
+        """Whether ``other`` is this path traced again: the same checks, the same
+        outcomes, the same things found before the call."""
+        return self.expected == other.expected and self.sources.source == other.sources.source
+
+    def call(
+        self,
+        numbers: list[float],
+        arguments: list[object],
+        fn: object,
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+    ) -> object:
+        found = self.sources.values(fn, args, kwargs, arguments)
+        if found is None:
+            raise Retrace(None)
+        numbers.extend(read(v) for v in found[: self.reads])  # type: ignore[arg-type]
         out = self.generated.run(numbers)
         made: dict[int, Value] = {}
         leaves: list[object] = []
@@ -61,6 +80,8 @@ class Path:
                 leaves.append(out[index])
             elif kind == ARGUMENT:
                 leaves.append(arguments[index])
+            elif kind == SOURCE:
+                leaves.append(found[self.reads + index])
             else:
                 leaves.append(thing)
         return rebuild(self.plan, leaves)

@@ -142,6 +142,7 @@ class Program:
         "inputs",
         "labels",
         "name",
+        "numeric",
         "outputs",
         "taped",
     )
@@ -164,6 +165,7 @@ class Program:
         self.outputs = outputs
         self.name = name
         self.labels: list[str] = []
+        self.numeric: set[int] = set()  # nodes that are floats in the function as written
         self._steps: list[NodeRecord] | None = None
 
     def steps(self) -> list[NodeRecord]:

@@ -35,8 +35,9 @@ from ..core.recording import record
 from ..core.recording.context import RECORDING, TracerSink
 from ..core.recording.record import Entry, Rows
 from ..core.tapes.tape import GradientTape
+from ..core.values.builtins import pow_
 from ..core.values.op import Op
-from ..core.values.value import Value, next_node, read
+from ..core.values.value import Value, next_node, read, shown
 from .program import (
     Copy,
     Event,
@@ -89,6 +90,8 @@ class Tracer(TracerSink):
         self.tapes: list[weakref.ref[GradientTape]] = []
         self.refusal: str | None = None
         self.sweeping = 0  # recorded sweeps under way: their rules may read numbers
+        self.python_differs = False  # float arithmetic where Python's floats raise or differ
+        self.failed: list[str] = []  # ops that raised during the call (caught or not)
         self.rule_reads = 0
         self._scanned = 0
 
@@ -128,11 +131,15 @@ class Tracer(TracerSink):
             self.events.append(Same(self.rows(), operand, read(value), how))
             return True
         self.refuse(
-            f"{how} of {value!r} reads the number of a Value the function computes or "
+            f"{how} of {shown(value)} reads the number of a Value the function computes or "
             "reads, which the generated code would keep from this call; compute with "
             "Values (mt.sin(x), x * 2.0), or return the Value and read it outside" + _where()
         )
         return False
+
+    def stands_for_float(self, value: Value) -> bool:
+        self.scan()
+        return value.node in self.numeric
 
     def copied(self, copy: Value, original: Value) -> bool:
         self.scan()
@@ -143,8 +150,16 @@ class Tracer(TracerSink):
         return True
 
     def entered(self, tape: object) -> None:
-        assert isinstance(tape, GradientTape)
-        self.tapes.append(weakref.ref(tape))
+        if isinstance(tape, GradientTape):
+            self.tapes.append(weakref.ref(tape))
+            return
+        self.refuse(
+            "a ForwardAccumulator is entered inside the function; forward mode is not "
+            "written as code (enter it outside, around the call)" + _where()
+        )
+
+    def op_failed(self, op: Op, error: Exception) -> None:
+        self.failed.append(f"{op.name} raised {type(error).__name__}{_where()}")
 
     def swept(
         self,
@@ -211,7 +226,7 @@ class Tracer(TracerSink):
         flat = self.flat
         numeric = self.numeric
         for i in range(self._scanned, record.count(flat)):
-            out, _, a, _, _, b, _, _, _ = record.row(flat, i)
+            out, y, a, xa, _, b, xb, _, op = record.row(flat, i)
             self.produced.add(out)
             self.row_of[out] = i
             if (
@@ -220,6 +235,8 @@ class Tracer(TracerSink):
                 and (b is None or b in numeric)
             ):
                 numeric.add(out)
+                if op is pow_ and not _python_pow_agrees(xa, xb, y):  # type: ignore[arg-type]
+                    self.python_differs = True
         self._scanned = record.count(flat)
 
     def operand(self, value: Value) -> Operand:
@@ -252,6 +269,7 @@ class Tracer(TracerSink):
                     "(a persistent tape kept, or returned); release() it inside the function"
                 )
         program = Program(self.flat, self.taped, self.events, self.inputs, {}, outputs, name)
+        program.numeric = self.numeric
         steps = program.steps()
         constants = program.constants
         leaves: dict[int, None] = {}
@@ -312,6 +330,17 @@ class Tracer(TracerSink):
                 return []
             captured.append(candidates[0])
         return captured
+
+
+def _python_pow_agrees(x: float, y: float, result: float) -> bool:
+    """Whether Python's ``x ** y`` on floats gives ``result`` (the op's) without raising:
+    a float argument is a float in the function as written, where ``1e200 ** 2`` raises
+    OverflowError and ``(-8.0) ** 0.5`` is complex."""
+    try:
+        python = x**y
+    except (OverflowError, ZeroDivisionError):
+        return False
+    return type(python) is float and (python == result or (python != python and result != result))
 
 
 def _nodes_of(event: Event) -> list[int]:

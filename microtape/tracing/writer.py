@@ -202,7 +202,10 @@ class Writer:
         out = self.names[step.out]
         lines: list[Line] = []
         inline = _FORWARD.get(op)
-        if inline is not None:
+        if op is _b.pow_ and step.out in self.program.numeric:
+            # Floats in the function as written: Python's ** (1e200 ** 2 raises there).
+            lines.append(Line(f"{out} = _fpow({', '.join(args)})  # ** of floats", out))
+        elif inline is not None:
             lines.append(Line(f"{out} = {inline(args)}  # {op.name}", out))
         else:
             call = ", ".join(args)

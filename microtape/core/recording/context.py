@@ -78,7 +78,7 @@ class TracerSink:
         raise NotImplementedError
 
     def entered(self, tape: object) -> None:
-        """A tape was entered while this tracer records."""
+        """A tape or a forward accumulator was entered while this tracer records."""
         raise NotImplementedError
 
     def swept(
@@ -94,6 +94,10 @@ class TracerSink:
         ``results`` are what it returned for ``sources``; ``swept`` maps the node of each
         result made from a swept gradient to the source node whose gradient it holds.
         """
+        raise NotImplementedError
+
+    def op_failed(self, op: Op, error: Exception) -> None:
+        """``op`` raised ``error`` (a DomainError) while this tracer records."""
         raise NotImplementedError
 
     def sweep_started(self) -> None:

@@ -36,6 +36,11 @@ class Observer(Protocol):
         function sees as a Value): its number is a float in the function as written.
         """
 
+    def stands_for_float(self, value: Value) -> bool:
+        """Whether ``value`` stands for a float argument (the function as written sees a
+        float there): then ``==``, ``hash()``, ``repr()`` and ``isinstance()`` treat it as
+        that float. A question only: nothing is recorded."""
+
     def copied(self, copy: Value, original: Value) -> bool:
         """``Value(original)`` made ``copy``. Returns whether that stands: ``original``
         stands for a float argument (a float in the function as written). If not,

@@ -26,7 +26,7 @@ from typing import Literal, TypeAlias, TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError
 from ..recording import record
-from ..recording.context import Entered, Sink, joined, sinks
+from ..recording.context import RECORDING, Entered, Sink, joined, sinks, tracer_of
 from ..recording.record import Rows
 from ..transforms.forward import Tangent, Tangents, opened
 from ..values.value import Value, read
@@ -92,7 +92,12 @@ class ForwardAccumulator:
                 "ForwardAccumulator: this accumulator is already recording; it cannot be "
                 "entered again inside its own with block"
             )
-        self._sink = opened(self._tangents, _undo_point, nested=bool(sinks()))
+        tracer = tracer_of(RECORDING.get())
+        if tracer is not None:
+            tracer.entered(self)  # forward mode is not written as code: it refuses
+        # A tracer records but is no tape: the accumulator runs as it would untraced.
+        nested = any(s is not tracer for s in sinks())
+        self._sink = opened(self._tangents, _undo_point, nested=nested)
         self._token = Entered(joined(self._sink))
         self._state = TapeState.RECORDING
         return self

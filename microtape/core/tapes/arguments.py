@@ -19,7 +19,7 @@ from typing import Final, Literal, NoReturn, TypeAlias, TypeVar, Union
 from ..errors import ArgumentTypeError, ShapeError
 from ..transforms.reverse import Gradient
 from ..values.numbers import as_number, short_repr
-from ..values.value import Value
+from ..values.value import Value, is_value
 
 __all__ = [
     "NestedGradient",
@@ -64,7 +64,7 @@ def mode(mode: object) -> UnconnectedGradients:
 
 def _target_leaves(target: object) -> list[Value | None]:
     """The target's leaves, keeping None (an unconnected gradient) in its place."""
-    found = leaves(target, "target", lambda v: v is None or type(v) is Value, "a Value or None")
+    found = leaves(target, "target", lambda v: v is None or is_value(v), "a Value or None")
     return found  # type: ignore[return-value]  # only Values and None pass the test
 
 
@@ -121,7 +121,7 @@ def flatten(structure: object, what: str) -> tuple[list[Value], Callable[[list[T
         ArgumentTypeError: naming the path of the first leaf that is not a Value, or
             of a container that contains itself.
     """
-    found, rebuild = _walk(structure, what, lambda leaf: type(leaf) is Value, "a Value")
+    found, rebuild = _walk(structure, what, is_value, "a Value")
     return found, rebuild  # type: ignore[return-value]  # _walk kept only Values
 
 
@@ -130,7 +130,7 @@ def flatten_targets(
 ) -> tuple[list[Value | None], Callable[[list[T]], object]]:
     """:func:`flatten`, keeping None leaves (a gradient that was None) in their places."""
     found, rebuild = _walk(
-        structure, what, lambda leaf: leaf is None or type(leaf) is Value, "a Value or None"
+        structure, what, lambda leaf: leaf is None or is_value(leaf), "a Value or None"
     )
     return found, rebuild  # type: ignore[return-value]  # _walk kept only Values and None
 
@@ -267,7 +267,7 @@ def pairs(primals: object, tangents: object, what: str) -> list[tuple[str, Value
         if done:  # every entry of this container has been paired
             open_ids.discard(id(primal))
             continue
-        if type(primal) is Value:
+        if is_value(primal):
             # The usual leaf first, without the container checks (Mapping is an ABC).
             if type(tangent) is float or type(tangent) is Value:
                 given: Value | float = tangent  # checked just above

@@ -24,7 +24,7 @@ from ..transforms.forward import Tangents
 from ..transforms.reverse import Gradient, RuleCalled, float_sweep, tangent_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
-from ..values.value import Value, read
+from ..values.value import Value, is_value, read
 from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
 from .describer import described
 from .pause import Pause
@@ -157,7 +157,7 @@ class GradientTape:
         flat = self._flat
         assert flat is not None
         for i, v in enumerate(values):
-            if type(v) is not Value:
+            if not is_value(v):
                 raise ArgumentTypeError(
                     f"watch: argument {i} must be a Value, got {type(v).__name__} {v!r}"
                 )

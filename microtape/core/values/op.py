@@ -33,7 +33,7 @@ from types import BuiltinFunctionType, CodeType, MethodType
 from typing import NoReturn, TypeAlias, overload
 
 from ..errors import ArgumentTypeError, DomainError, OpDefinitionError
-from ..recording.context import RECORDING, TracerSink
+from ..recording.context import RECORDING, TracerSink, tracer_of
 from ..recording.record import Rows
 from .interval import Interval, Region, outside_test
 from .numbers import as_number
@@ -221,8 +221,8 @@ class Op:
                     self._reject(i, xs[i])
         try:
             y = self.forward(*xs)
-        except DomainError:
-            raise
+        except DomainError as error:
+            raise _failing(self, error) from None
         except (ArithmeticError, ValueError) as exc:
             raise self._forward_failed(xs, exc) from exc
         if type(y) is not float:
@@ -277,12 +277,17 @@ class Op:
         assert region is not None
         name = self.arg_names[index]
         where = " or ".join(iv.describe(name) for iv in region)
-        raise DomainError(f"{self.name}: {name}={x!r} is outside the domain {where}")
+        raise _failing(
+            self, DomainError(f"{self.name}: {name}={x!r} is outside the domain {where}")
+        )
 
     def _point(self, args: Sequence[float]) -> str:
         return ", ".join(f"{n}={a!r}" for n, a in zip(self.arg_names, args, strict=True))
 
     def _forward_failed(self, args: Sequence[float], exc: Exception) -> DomainError:
+        return _failing(self, self._forward_error(args, exc))
+
+    def _forward_error(self, args: Sequence[float], exc: Exception) -> DomainError:
         if isinstance(exc, OverflowError):
             return DomainError(
                 f"{self.name}: the value overflows a float at {self._point(args)} ({exc}); "
@@ -294,9 +299,12 @@ class Op:
         if isinstance(y, (int, float)) and not isinstance(y, bool):
             return float(y)
         if isinstance(y, complex):
-            raise DomainError(
-                f"{self.name}: the value at {self._point(args)} is not real ({y!r}); "
-                "declare the op's domain so such points raise before forward runs"
+            raise _failing(
+                self,
+                DomainError(
+                    f"{self.name}: the value at {self._point(args)} is not real ({y!r}); "
+                    "declare the op's domain so such points raise before forward runs"
+                ),
             )
         raise OpDefinitionError(
             f"{self.name}: forward returned {type(y).__name__} {y!r} at {self._point(args)}, "
@@ -310,17 +318,24 @@ class Op:
         if isinstance(d, (int, float)) and not isinstance(d, bool):
             d = float(d)
             if d != d and all(math.isfinite(a) for a in args) and not _tracer_only(sink):
-                raise DomainError(
-                    f"{self.name}: the derivative with respect to {name} is NaN at "
-                    f"{self._point(args)}, where the op is defined; the rule is undefined there"
+                raise _failing(
+                    self,
+                    DomainError(
+                        f"{self.name}: the derivative with respect to {name} is NaN at "
+                        f"{self._point(args)}, where the op is defined; the rule is "
+                        "undefined there"
+                    ),
                 )
             return d
         if _tracer_only(sink):
             return math.nan  # no tape wants it: the call must not fail where it would not
         if isinstance(d, complex):
-            raise DomainError(
-                f"{self.name}: the derivative with respect to {name} is not real at "
-                f"{self._point(args)} ({d!r})"
+            raise _failing(
+                self,
+                DomainError(
+                    f"{self.name}: the derivative with respect to {name} is not real at "
+                    f"{self._point(args)} ({d!r})"
+                ),
             )
         raise OpDefinitionError(
             f"{self.name}: derivatives[{index}] returned {type(d).__name__} {d!r} for float "
@@ -337,11 +352,25 @@ class Op:
         raise self._no_derivative(index, args, cause) from cause
 
     def _no_derivative(self, index: int, args: Sequence[float], cause: Exception) -> DomainError:
+        return _failing(self, self._no_derivative_error(index, args, cause))
+
+    def _no_derivative_error(
+        self, index: int, args: Sequence[float], cause: Exception
+    ) -> DomainError:
         return DomainError(
             f"{self.name}: the derivative with respect to {self.arg_names[index]} does not "
             f"exist at {self._point(args)} (it is infinite or undefined there: {cause}); "
             "the tape refuses to record a point it could not differentiate"
         )
+
+
+def _failing(op: Op, error: DomainError) -> DomainError:
+    """``error``, raised by ``op``; a tracer recording here hears of it: a function that
+    catches it takes a branch the generated code could not see (``tracing/trace.py``)."""
+    tracer = tracer_of(RECORDING.get())
+    if tracer is not None:
+        tracer.op_failed(op, error)
+    return error
 
 
 def _tracer_only(sink: object) -> bool:
@@ -374,8 +403,8 @@ class _UnaryOp(Op):
                 self._reject(0, xd)
         try:
             y = self.forward(xd)
-        except DomainError:
-            raise
+        except DomainError as error:
+            raise _failing(self, error) from None
         except (ArithmeticError, ValueError) as exc:
             raise self._forward_failed((xd,), exc) from exc
         if type(y) is not float:
@@ -417,8 +446,8 @@ class _BinaryOp(Op):
                 self._reject(1, bd)
         try:
             y = self.forward(ad, bd)
-        except DomainError:
-            raise
+        except DomainError as error:
+            raise _failing(self, error) from None
         except (ArithmeticError, ValueError) as exc:
             raise self._forward_failed((ad, bd), exc) from exc
         if type(y) is not float:

@@ -26,7 +26,7 @@ import operator
 import threading
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, SupportsFloat, final
+from typing import TYPE_CHECKING, Final, SupportsFloat, TypeGuard, final
 
 from ..errors import ArgumentTypeError, OpDefinitionError, ValueAsNumberWarning
 from ..recording.context import RECORDING
@@ -39,12 +39,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Value",
+    "is_value",
     "next_node",
     "node_value",
     "number",
     "observe",
     "read",
     "rebuilt",
+    "shown",
     "use_operators",
 ]
 
@@ -122,7 +124,7 @@ class Value:
         sink = _recording()
         if sink is not None and sink.watches(self._id):
             warnings.warn(
-                f"float() of {self!r} while a tape records (math.sin(x), numpy.float64(x) "
+                f"float() of {shown(self)} while a tape records (math.sin(x), numpy.float64(x) "
                 "and the like call it too) gives a plain float the tape cannot follow: no "
                 "gradient flows through it. Use microtape's ops (mt.sin(x)) to stay on the "
                 "tape, or read x.data (or work in tape.stop_recording()) if a constant is "
@@ -132,11 +134,22 @@ class Value:
             )
         return self._data
 
+    # While a function is traced (`_observing`), the text of a Value shows its number:
+    # a number read, which the tracer hears of (a float argument shows as the float).
     def __repr__(self) -> str:
+        if _observing and _read(self, "repr()"):
+            return repr(self._data)
+        return f"Value({self._data!r})"
+
+    def __str__(self) -> str:
+        if _observing and _read(self, "str()"):
+            return str(self._data)
         return f"Value({self._data!r})"
 
     def __format__(self, spec: str) -> str:
-        return format(self._data, spec) if spec else repr(self)
+        if _observing and _read(self, "format()"):
+            return format(self._data, spec)
+        return format(self._data, spec) if spec else f"Value({self._data!r})"
 
     def __bool__(self) -> bool:
         if _observing:
@@ -148,6 +161,8 @@ class Value:
     # == Value(1.0)). A tape rebuilds a Value it recorded as the same node
     # (`node_value`), and that one is == to the original. Order compares the numbers.
     def __eq__(self, other: object) -> bool:
+        if _observing and _as_float(self, other):
+            return _float_compared(self, "==", other)
         if type(other) is Value:
             return self._id == other._id
         if constant(other) is not None:
@@ -155,6 +170,8 @@ class Value:
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
+        if _observing and _as_float(self, other):
+            return _float_compared(self, "!=", other)
         if type(other) is Value:
             return self._id != other._id
         if constant(other) is not None:
@@ -162,7 +179,18 @@ class Value:
         return NotImplemented
 
     def __hash__(self) -> int:
+        if _observing and _stands_for_float(self):
+            _read(self, "hash()")
+            return hash(self._data)
         return self._id
+
+    # While a function is traced, a float argument is seen as a Value; to isinstance()
+    # it is still a float (isinstance falls back on __class__ where type() differs).
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        if _observing and _stands_for_float(self):
+            return float
+        return Value
 
     # A copy (copy, deepcopy, pickle) is a new node with the same number, never a second
     # Value of the same node, which the tapes would mistake for the original.
@@ -370,6 +398,7 @@ _observers = 0
 _observers_lock: Final = threading.Lock()
 
 _ORDER: Final[dict[str, Callable[[float, float], bool]]] = {
+    "==": operator.eq,
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -399,9 +428,47 @@ def _read(value: Value, how: str) -> bool:
     return observer is not None and observer.read(value, how)
 
 
+def _stands_for_float(value: Value) -> bool:
+    observer = OBSERVER.get()
+    return observer is not None and observer.stands_for_float(value)
+
+
+def _as_float(value: Value, other: object) -> bool:
+    """Whether ``value == other`` compares floats: one of them stands for a float argument
+    of a traced function, which the function as written sees as a float."""
+    return _stands_for_float(value) or (type(other) is Value and _stands_for_float(other))
+
+
+def _float_compared(value: Value, symbol: str, other: object) -> bool:
+    """``value == other`` (or ``!=``) as the function as written compares: numbers where
+    both are floats there, identity where one is a Value (a float never equals a Value)."""
+    mine = _stands_for_float(value)
+    if type(other) is Value:
+        if mine and _stands_for_float(other):
+            return _compared(value, symbol, other)
+        number, real = (value, other) if mine else (other, value)
+        _warn_compared(real, symbol, number._data)  # as Value == float warns
+        return symbol == "!="
+    if constant(other) is None:
+        return NotImplemented  # type: ignore[no-any-return]  # a float == "text": Python decides
+    return _compared(value, symbol, other)  # type: ignore[arg-type]
+
+
+def is_value(x: object) -> TypeGuard[Value]:
+    """Whether ``x`` is a Value in the function as written: while a function is traced,
+    a float argument is seen as a Value, but a tape or accumulator refuses it as the
+    float it is (``tape.gradient(loss, lr)`` raises for a float ``lr``)."""
+    return type(x) is Value and not (_observing and _stands_for_float(x))
+
+
+def shown(value: Value) -> str:
+    """A Value's text for microtape's own messages: read without telling a tracer."""
+    return f"Value({value._data!r})"
+
+
 def _warn_compared(value: Value, sign: str, number: object) -> None:
     warnings.warn(
-        f"{value!r} {sign} {number!r} compares a Value with a number: Values compare by "
+        f"{shown(value)} {sign} {number!r} compares a Value with a number: Values compare by "
         f"identity (the same node of the graph), never by number, so this is "
         f"{sign == '!='}. Compare the numbers: x.data {sign} {number!r}",
         ValueAsNumberWarning,
