@@ -12,7 +12,7 @@ import pytest
 import microtape as mt
 from microtape import datasets, nn, optim
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_public_names_are_exactly_all() -> None:
