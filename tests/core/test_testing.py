@@ -4,8 +4,6 @@ an installed plugin's entry points; both need the testing extra."""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -136,24 +134,6 @@ def test_check_op_at_reproduces_a_point() -> None:
     check_op_at(mt.log, float.fromhex("0x1.8p+1"))
     with pytest.raises(TypeError, match="takes 1 argument"):
         check_op_at(mt.log, 1.0, 2.0)
-
-
-def test_importing_testing_without_its_extra_says_which_extra() -> None:
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('sympy', 'hypothesis'):\n"
-        "            raise ImportError('blocked: ' + name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "import microtape\n"
-        "try:\n"
-        "    import microtape.testing\n"
-        "except ImportError as e:\n"
-        "    print(e)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install 'microtape[testing]'" in out.stdout
 
 
 # ---- check_plugin ---------------------------------------------------------------------------

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import sympy
 
@@ -56,9 +53,3 @@ def test_a_freed_tape_or_an_op_without_a_sympy_form_is_refused() -> None:
         mt.to_sympy(y, tape)
     with pytest.raises(mt.ArgumentTypeError, match="only the tape that recorded it"):
         mt.to_sympy(y, None)  # type: ignore[arg-type]
-
-
-def test_import_microtape_does_not_import_sympy_for_it() -> None:
-    code = "import sys, microtape as mt; mt.to_sympy; print('sympy' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
