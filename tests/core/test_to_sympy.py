@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 import sympy
+from example_plugins import needs
 
 import microtape as mt
 
 
+@needs("hypot")
 def test_each_op_is_its_sympy_form_and_each_leaf_a_symbol() -> None:
     w, b = mt.Value(0.5), mt.Value(0.25)
     with mt.GradientTape(persistent=True) as tape:
