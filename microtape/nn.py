@@ -22,7 +22,7 @@ Parameters are ordinary Values; an optimizer changes them in place by assigning
 Those public names are imported here from the modules that define them, not from
 ``microtape`` itself: ``import microtape`` loads this module the first time ``mt.nn``
 is used, and a module the package loads must not import the package back
-(``tests/test_layout.py`` finds import cycles).
+(``tests/core/test_layout.py`` finds import cycles).
 """
 
 from __future__ import annotations

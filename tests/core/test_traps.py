@@ -10,6 +10,7 @@ import math
 import warnings
 
 import pytest
+from example_plugins import needs
 
 import microtape as mt
 from microtape import GradientTape, Value
@@ -224,6 +225,7 @@ def test_a_c_function_forward_names_the_arguments() -> None:
         atan2(Value(-1.0), 1.0)
 
 
+@needs("maximum")
 @pytest.mark.parametrize(("a", "b"), [(3.0, 1.0), (1.0, 3.0)])
 def test_the_second_derivative_of_a_plugin_kink_is_zero_not_none(a: float, b: float) -> None:
     maximum = mt.op("maximum")  # microtape-activations

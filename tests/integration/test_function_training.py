@@ -19,7 +19,7 @@ import pytest
 
 import microtape as mt
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 
 
 def _load(name: str) -> ModuleType:

@@ -27,7 +27,7 @@ import pytest
 
 import microtape as mt
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 NOTEBOOK = ROOT / "examples" / "tour.ipynb"
 X = [1.0, 2.0, 3.0]
 Y = [2.0, 4.0, 6.0]

@@ -1,5 +1,6 @@
 """Every built-in op and both example plugins, to the third derivative, at the ends of the
-float range: ``±1e3``, ``±1e300``, ``±5e-324`` (the smallest subnormal) and ``±0.0``.
+float range: ``±1e3``, ``±1e300``, ``±5e-324`` (the smallest subnormal) and ``±0.0``. The
+plugins' ops are checked where they are installed, as is any other plugin's op.
 
 Each point goes through :func:`microtape.testing.check_op_at` with ``order=3``: the value,
 every first, second and third partial through nested tapes, against sympy at 40 digits
@@ -20,6 +21,7 @@ import math
 import re
 
 import pytest
+from example_plugins import EXAMPLE_OPS, needs
 
 import microtape as mt
 from microtape.core.values.builtins import BUILTINS
@@ -88,9 +90,16 @@ def test_an_op_agrees_with_sympy_to_third_order_at_an_extreme_point(
 
 
 def test_the_exceptions_name_real_ops_and_points() -> None:
-    names = {op.name for op in [*BUILTINS, *PLUGIN_OPS]}
+    names = {op.name for op in [*BUILTINS, *PLUGIN_OPS]} | set(EXAMPLE_OPS)
     for name, point in [*NAN_PAST_THE_FLOAT_RANGE, *NO_ORACLE]:
         assert name in names and all(p in EXTREMES for p in point), (name, point)
+
+
+@needs(*EXAMPLE_OPS)
+def test_the_example_plugins_ops_are_checked_too() -> None:
+    """Without the example plugins the cases here are the built-in ops alone (and the
+    exceptions above name ops that are not there): this skips to say so."""
+    assert {op.name for op in PLUGIN_OPS} >= set(EXAMPLE_OPS)
 
 
 NON_FINITE = (math.inf, -math.inf, math.nan)

@@ -23,7 +23,7 @@ import pytest
 import microtape as mt
 from microtape import GradientTape, Value
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent.parent / "README.md"
 
 
 def _table() -> dict[str, tuple[str, str]]:

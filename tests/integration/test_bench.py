@@ -25,7 +25,7 @@ from benchmarks import probes
 from benchmarks import workloads as w
 from benchmarks.main import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 POINTS, DEPTH, DEEP = 5, 1_500, 5_000
 """Sizes of the JSON run: small, but the chain is deeper than micrograd's recursion limit."""

@@ -1,37 +1,11 @@
-"""The package as a user meets it: its public names, its import cost, its typing."""
+"""What ``import microtape`` loads, seen from a fresh interpreter: neither sympy nor
+hypothesis nor the teaching layer until they are used, and a clear message where the
+testing extra is missing."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
-from typing import assert_type
-
-import pytest
-
-import microtape as mt
-from microtape import datasets, nn, optim
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def test_public_names_are_exactly_all() -> None:
-    public = {name for name in dir(mt) if not name.startswith("_")}
-    modules = {
-        "testing",
-        "nn",
-        "optim",
-        "losses",
-        "datasets",
-        "core",
-        "inspection",
-        "registry",
-        "cli",
-        "functions",
-        "symbolic",
-        "tracing",
-    }  # submodules, once imported
-    assert public - modules == set(mt.__all__)
 
 
 def _fresh(code: str) -> str:
@@ -82,19 +56,23 @@ def test_dir_lists_the_lazy_submodules_before_they_load() -> None:
     assert _fresh(code) == "['datasets', 'losses', 'nn', 'optim', 'testing']"
 
 
-def test_the_lazy_submodules_are_typed() -> None:
-    """mypy (run by test_tooling) checks these assert_type lines."""
-    assert_type(mt.nn.Dense(1, 1), nn.Dense)
-    assert_type(mt.optim.Adam(), optim.Adam)
-    assert_type(mt.losses.hinge([1.0], [0.5]), mt.Value)
-    assert_type(mt.datasets.make_moons(2), datasets.Moons)
-    assert mt.nn is nn and mt.optim is optim and mt.datasets is datasets
+def test_import_microtape_does_not_import_sympy_for_mt_to_sympy() -> None:
+    code = "import sys, microtape as mt; mt.to_sympy; print('sympy' in sys.modules)"
+    assert _fresh(code) == "False"
 
 
-def test_an_unknown_attribute_is_still_an_attribute_error() -> None:
-    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
-        mt.nope  # noqa: B018
-
-
-def test_py_typed_is_shipped() -> None:
-    assert (ROOT / "microtape" / "py.typed").is_file()
+def test_importing_testing_without_its_extra_says_which_extra() -> None:
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sympy', 'hypothesis'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import microtape\n"
+        "try:\n"
+        "    import microtape.testing\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    assert "pip install 'microtape[testing]'" in _fresh(code)

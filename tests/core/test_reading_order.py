@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 DESIGN = ROOT / "docs" / "design.md"
 ROW = re.compile(
     r"^\| `(?P<path>[^`]+)` \| (?P<what>`[^`]+`|module docstring) \| (?P<lines>\d+) \|"

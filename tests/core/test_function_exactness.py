@@ -1,11 +1,12 @@
 """mt.function gives the eager function's numbers to the last bit: property tests.
 
-Random programs over Values (built-in and plugin ops, constants, branches on Values),
-differentiated once, or twice through nested tapes inside the traced function, are
-run compiled and as written at several points each; every value and gradient must
-have the same bits (NaN as NaN), and every error the same type and message. Each also
-runs with the generated code cut into functions of three units, so that the code for
-long programs (shared functions for repeated blocks) is checked on small ones.
+Random programs over Values (built-in ops, the example plugins' ops where they are
+installed, constants, branches on Values), differentiated once, or twice through nested
+tapes inside the traced function, are run compiled and as written at several points each;
+every value and gradient must have the same bits (NaN as NaN), and every error the same
+type and message. Each also runs with the generated code cut into functions of three
+units, so that the code for long programs (shared functions for repeated blocks) is
+checked on small ones.
 
 Where the bits may differ, by design (see README "Compiled functions"):
 
@@ -28,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from example_plugins import installed, needs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,9 +50,7 @@ UNARY: list[Callable[[Any], Any]] = [
     mt.log,
     mt.sqrt,
     lambda x: x**2,
-    mt.op("softplus"),
-    mt.op("sinh"),
-    mt.op("gelu"),
+    *installed("softplus", "sinh", "gelu"),
 ]
 BINARY: list[Callable[[Any, Any], Any]] = [
     lambda a, b: a + b,
@@ -58,10 +58,12 @@ BINARY: list[Callable[[Any, Any], Any]] = [
     lambda a, b: a * b,
     lambda a, b: a / b,
     lambda a, b: a * 0.5 - b,
-    mt.op("logaddexp"),
-    mt.op("maximum"),
+    *installed("logaddexp", "maximum"),
 ]
-SWITCHING: list[Callable[[Any], Any]] = [mt.op("asinh"), lambda x: mt.op("hypot")(x, x * 0.5)]
+SWITCHING: list[Callable[[Any], Any]] = [
+    *installed("asinh"),
+    *[lambda x, hypot=hypot: hypot(x, x * 0.5) for hypot in installed("hypot")],
+]
 """Ops whose rules choose between two formulas by the number: first order only."""
 
 NUMBERS = st.one_of(
@@ -194,3 +196,13 @@ def test_repeated_blocks_are_the_eager_ones(
 
     with chunk(size):
         check(f, [(data,), ([x + shift for x in data],), ([x * 2.0 for x in data],)])
+
+
+@needs("softplus", "sinh", "gelu", "logaddexp", "maximum", "asinh", "hypot")
+def test_the_programs_draw_the_example_plugins_ops_too() -> None:
+    """Where the example plugins are installed, the programs above use their ops as well as
+    the built-in ones; without them the programs use built-in ops alone, and this skips to
+    say so."""
+    drawn: list[object] = [*UNARY, *BINARY, *SWITCHING]
+    assert all(op in drawn for op in installed("softplus", "sinh", "gelu", "logaddexp", "maximum"))
+    assert len(SWITCHING) == 2  # asinh, and the hypot of x and x / 2

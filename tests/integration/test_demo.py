@@ -16,7 +16,7 @@ from microtape.cli import demo as _demo
 from microtape.cli import main
 from microtape.datasets import Moons, make_moons
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 SMALL = ["--epochs", "4", "--samples", "40", "--hidden", "4"]
 """A demo small enough to run in a fraction of a second."""
 

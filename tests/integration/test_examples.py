@@ -22,7 +22,7 @@ import pytest
 
 import microtape as mt
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES = ROOT / "examples"
 X = [1.0, 2.0, 3.0]
 Y = [2.0, 4.0, 6.0]

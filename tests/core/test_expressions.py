@@ -3,10 +3,11 @@
 Hypothesis builds trees of depth up to 6 over 1 to 4 variables from every built-in op
 (dunders included), draws a point, and compares with sympy's derivatives at 40 digits:
 the first-order gradient (one tape), the Hessian (two nested tapes) and a third partial
-(three); and, with the two example plugins' ops in the trees too, forward mode: the
-directional derivative (an accumulator), the Hessian-vector product (an accumulator
-around a tape), the Hessian column by column (a tape around an accumulator), and the
-second directional derivative (an accumulator around an accumulator).
+(three); and, with the two example plugins' ops in the trees too where they are
+installed, forward mode: the directional derivative (an accumulator), the Hessian-vector
+product (an accumulator around a tape), the Hessian column by column (a tape around an
+accumulator), and the second directional derivative (an accumulator around an
+accumulator).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Union
 
 import sympy
+from example_plugins import installed, needs
 from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
@@ -272,14 +274,23 @@ def test_random_expression_gradient_and_hessian_agree_with_sympy(
 
 PLUGIN_UNARY = ["sinh", "cosh", "asinh", "acosh", "atanh", "erf", "softplus", "normal_cdf", "gelu"]
 PLUGIN_BINARY = ["hypot", "logaddexp", "maximum"]
+FORWARD_UNARY = [*UNARY, *(op.name for op in installed(*PLUGIN_UNARY))]
+FORWARD_BINARY = [*BINARY, *(op.name for op in installed(*PLUGIN_BINARY))]
+"""The ops of the forward-mode trees: the built-in ones, and the plugins' where installed."""
+
+
+@needs(*PLUGIN_UNARY, *PLUGIN_BINARY)
+def test_forward_mode_trees_hold_the_example_plugins_ops_too() -> None:
+    """Without the example plugins the trees below hold built-in ops alone: this skips to
+    say so."""
+    assert FORWARD_UNARY == [*UNARY, *PLUGIN_UNARY]
+    assert FORWARD_BINARY == [*BINARY, *PLUGIN_BINARY]
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.filter_too_much])
 @given(data=st.data(), n_vars=st.integers(1, 4))
 def test_random_expression_forward_mode_agrees_with_sympy(data: st.DataObject, n_vars: int) -> None:
-    tree = data.draw(
-        trees(n_vars, [*UNARY, *PLUGIN_UNARY], [*BINARY, *PLUGIN_BINARY]), label="tree"
-    )
+    tree = data.draw(trees(n_vars, FORWARD_UNARY, FORWARD_BINARY), label="tree")
     assume(_uses_a_variable(tree))
     coordinate = st.floats(-3, 3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)
     point = data.draw(st.lists(coordinate, min_size=n_vars, max_size=n_vars), label="point")

@@ -1,18 +1,14 @@
-"""mt.to_dot and mt.render_dot: the graph a tape recorded, as DOT text and as a picture.
+"""mt.to_dot and mt.render_dot: the graph a tape recorded, as DOT text, and what a notebook
+or render_dot does where Graphviz's ``dot`` is not installed.
 
-Rendering needs Graphviz's ``dot``. Without it these tests skip on a laptop, but
-fail under CI (CI=true), whose script installs Graphviz: a picture that was never
-rendered is not tested.
+The pictures ``dot`` renders are tested in ``tests/integration/test_dot_rendering.py``.
 """
 
 from __future__ import annotations
 
-import html
 import math
-import os
 import pickle
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,17 +18,6 @@ from microtape.inspection.dot import DotText, _escape
 
 NODE = re.compile(r'^  (\w+) \[label="((?:[^"\\]|\\.)*)"(.*)\];$', re.M)
 EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[(.*)\])?;$", re.M)
-
-
-@pytest.fixture
-def dot_program() -> str:
-    """The path of ``dot``; skip without it, except under CI."""
-    found = shutil.which("dot")
-    if found is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("Graphviz's dot is not installed, but CI must render: install graphviz")
-        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz); CI runs this")
-    return found
 
 
 def _nodes(dot: str) -> dict[str, str]:
@@ -282,17 +267,6 @@ def test_the_plain_text_display_is_the_dot_text_itself() -> None:
     assert printer.printed == [str(dot)]
 
 
-def test_a_notebook_shows_the_rendered_svg(dot_program: str) -> None:
-    tape, x, y, _ = _recorded()
-    tape.gradient(y, x)
-    dot = mt.to_dot(tape)
-    svg = dot._repr_svg_()
-    assert svg is not None and svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
-    texts = {html.unescape(t) for t in re.findall(r">([^<]*)</text>", svg)}
-    assert {"v0 (leaf)", "v1 = sin", "×3"} <= texts
-    assert dot._repr_markdown_() is None  # a notebook prefers Markdown to SVG: give none
-
-
 def test_without_graphviz_a_notebook_shows_the_text_and_how_to_get_the_picture(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -304,38 +278,7 @@ def test_without_graphviz_a_notebook_shows_the_text_and_how_to_get_the_picture(
     assert f"```dot\n{dot}```" in markdown
 
 
-# ---- rendering ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "magic"), [("g.svg", b"<?xml"), ("g.png", b"\x89PNG"), ("g.pdf", b"%PDF")]
-)
-def test_render_dot_writes_the_picture_the_suffix_names(
-    dot_program: str, tmp_path: Path, name: str, magic: bytes
-) -> None:
-    tape, _, _, _ = _recorded()
-    written = mt.render_dot(mt.to_dot(tape), tmp_path / name)
-    assert written == tmp_path / name
-    assert written.read_bytes().startswith(magic)
-
-
-def test_the_svg_shows_every_node_and_derivative(dot_program: str, tmp_path: Path) -> None:
-    tape, x, y, _ = _recorded()
-    tape.gradient(y, x)
-    svg = mt.render_dot(mt.to_dot(tape), tmp_path / "g.svg").read_text()
-    texts = {html.unescape(t) for t in re.findall(r">([^<]*)</text>", svg)}
-    for text in ("v0 (leaf)", "v1 = sin", "grad 1", "×3", "3.0", "value 7.38906", "grad -"):
-        assert text in texts
-
-
-def test_render_dot_takes_an_explicit_format(dot_program: str, tmp_path: Path) -> None:
-    path = mt.render_dot(mt.to_dot(_recorded()[0]), tmp_path / "picture", format="svg")
-    assert path.read_text().startswith("<?xml")
-
-
-def test_invalid_dot_reports_what_dot_said(dot_program: str, tmp_path: Path) -> None:
-    with pytest.raises(mt.GraphvizError, match=r"dot failed \(exit 1\): .*syntax error"):
-        mt.render_dot("digraph { -> }", tmp_path / "g.svg")
+# ---- rendering: without dot, and what render_dot refuses ------------------------------------
 
 
 def test_a_missing_dot_program_says_how_to_install_it(
