@@ -61,7 +61,8 @@ class Value:
 
     Args:
         data: the number; an int, a float, or any object with ``__float__``
-            (such as ``numpy.float32``). A bool, str, complex or None is refused.
+            (such as ``numpy.float32``). A bool is its number (``True`` is 1.0), as
+            in Python; a str, complex or None is refused.
 
     Raises:
         ArgumentTypeError: for anything that is not a real number.
@@ -490,11 +491,10 @@ def _to_float(data: object) -> float:
             f"Value: data is already a Value ({data!r}); pass data.data to make an "
             "independent copy of its number"
         )
-    if isinstance(data, (bool, complex, str, bytes)) or not hasattr(data, "__float__"):
+    if isinstance(data, (complex, str, bytes)) or not hasattr(data, "__float__"):
         raise ArgumentTypeError(
             f"Value: data must be a real number (int, float, or an object with __float__), "
             f"got {type(data).__name__} {short_repr(data)}"
-            + (f"; write {float(data)!r} if you mean the number" if isinstance(data, bool) else "")
         )
     return checked_float(data)
 
