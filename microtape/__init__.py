@@ -17,6 +17,7 @@ __all__ = [
     "DomainError",
     "DotText",
     "ForwardAccumulator",
+    "GradAttributeError",
     "GradientTape",
     "GraphvizError",
     "Interval",
@@ -77,6 +78,7 @@ from typing import TYPE_CHECKING
 from .core.errors import (
     ArgumentTypeError,
     DomainError,
+    GradAttributeError,
     GraphvizError,
     MicrotapeError,
     MicrotapeWarning,
