@@ -36,6 +36,7 @@ __all__ = [
     "TapeView",
     "TracingWarning",
     "UnconnectedGradientError",
+    "UnconnectedGradients",
     "UnknownOpError",
     "Value",
     "ValueAsNumberWarning",
@@ -94,6 +95,7 @@ from .core.errors import (
     ValueAsNumberWarning,
 )
 from .core.tapes.accumulator import AccumulatorView, ForwardAccumulator
+from .core.tapes.arguments import UnconnectedGradients
 from .core.tapes.describer import describe_with as _describe_with
 from .core.tapes.tape import GradientTape
 from .core.tapes.view import Record, TapeState, TapeView

@@ -14,6 +14,7 @@ their tangents, nest by nest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from enum import StrEnum
 from typing import Final, Literal, NoReturn, TypeAlias, TypeVar, Union
 
 from ..errors import ArgumentTypeError, ShapeError
@@ -25,7 +26,10 @@ __all__ = [
     "NestedGradient",
     "Plan",
     "Target",
+    "Unconnected",
     "UnconnectedGradients",
+    "UnconnectedTangents",
+    "Zero",
     "flatten",
     "flatten_targets",
     "leaves",
@@ -37,9 +41,32 @@ __all__ = [
     "targets",
 ]
 
-UnconnectedGradients: TypeAlias = Literal["none", "zero", "raise"]
-"""What ``gradient`` does for a source the target does not depend on: give None, give
-``Value(0.0)``, or raise :class:`UnconnectedGradientError` explaining why."""
+
+class UnconnectedGradients(StrEnum):
+    """What ``gradient`` does for a source the target does not depend on, as TensorFlow's
+    ``tf.UnconnectedGradients`` names it: give None, give ``Value(0.0)``, or (microtape's
+    own) raise :class:`UnconnectedGradientError` explaining why.
+
+    Each member is also its string (``UnconnectedGradients.ZERO == "zero"``), and either
+    is taken wherever ``unconnected_gradients=`` is.
+    """
+
+    NONE = "none"
+    ZERO = "zero"
+    RAISE = "raise"
+
+
+Unconnected: TypeAlias = Union[Literal["none", "zero", "raise"], UnconnectedGradients]
+"""What ``unconnected_gradients=`` takes: a mode's string, or its member of
+:class:`UnconnectedGradients`."""
+
+Zero: TypeAlias = Literal["zero", UnconnectedGradients.ZERO]
+"""The mode that gives ``Value(0.0)``, never None: its own overloads say so."""
+
+UnconnectedTangents: TypeAlias = Literal[
+    "none", "zero", UnconnectedGradients.NONE, UnconnectedGradients.ZERO
+]
+"""What ``jvp`` gives for a target that does not depend on any primal: None or 0."""
 
 _MODES: Final = ("none", "zero", "raise")
 
@@ -53,13 +80,14 @@ NestedGradient: TypeAlias = Union[
 
 
 def mode(mode: object) -> UnconnectedGradients:
-    """``mode`` checked to be one of ``"none"``, ``"zero"``, ``"raise"``."""
-    if mode not in _MODES:
+    """``mode`` checked to be one of ``"none"``, ``"zero"``, ``"raise"`` (or their members
+    of :class:`UnconnectedGradients`)."""
+    if not isinstance(mode, str) or mode not in _MODES:
         raise ValueError(
             f"gradient: unconnected_gradients must be one of {', '.join(map(repr, _MODES))}, "
-            f"got {mode!r}"
+            f"got {mode!r} (mt.UnconnectedGradients.NONE, .ZERO and .RAISE are taken too)"
         )
-    return mode
+    return UnconnectedGradients(mode)
 
 
 def _target_leaves(target: object) -> list[Value | None]:

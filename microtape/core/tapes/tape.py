@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Literal, TypeVar, final, overload
+from typing import Final, TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
@@ -25,7 +25,16 @@ from ..transforms.reverse import Gradient, RuleCalled, float_sweep, tangent_swee
 from ..values.builtins import hold
 from ..values.changes import last_change
 from ..values.value import Value, read
-from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
+from .arguments import (
+    NestedGradient,
+    Target,
+    Unconnected,
+    Zero,
+    flatten,
+    mode,
+    seeds,
+    targets,
+)
 from .describer import described
 from .pause import Pause
 from .storage import Closed, Flat, WatchFilter, check_unchanged, flats
@@ -343,7 +352,7 @@ class GradientTape:
         sources: Value,
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> Value: ...
     @overload
     def gradient(
@@ -351,7 +360,7 @@ class GradientTape:
         target: Target,
         sources: Value,
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> Value | None: ...
     @overload
     def gradient(
@@ -360,7 +369,7 @@ class GradientTape:
         sources: list[Value],
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[Value]: ...
     @overload
     def gradient(
@@ -368,7 +377,7 @@ class GradientTape:
         target: Target,
         sources: list[Value],
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[Value | None]: ...
     @overload
     def gradient(
@@ -377,7 +386,7 @@ class GradientTape:
         sources: tuple[Value, ...],
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> tuple[Value, ...]: ...
     @overload
     def gradient(
@@ -385,7 +394,7 @@ class GradientTape:
         target: Target,
         sources: tuple[Value, ...],
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> tuple[Value | None, ...]: ...
     @overload
     def gradient(
@@ -394,7 +403,7 @@ class GradientTape:
         sources: dict[K, Value],
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> dict[K, Value]: ...
     @overload
     def gradient(
@@ -402,7 +411,7 @@ class GradientTape:
         target: Target,
         sources: dict[K, Value],
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> dict[K, Value | None]: ...
     @overload
     def gradient(
@@ -410,14 +419,14 @@ class GradientTape:
         target: Target,
         sources: object,
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> NestedGradient: ...
     def gradient(
         self,
         target: Target,
         sources: object,
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> object:
         """The gradient of ``target`` with respect to each of ``sources``.
 
@@ -429,7 +438,10 @@ class GradientTape:
             output_gradients: the upstream gradient of the target, a number or a Value
                 (or a structure of them matching ``target``). Default 1.0.
             unconnected_gradients: ``"none"`` gives None for a source the target does
-                not depend on through recorded ops; ``"zero"`` gives ``Value(0.0)``.
+                not depend on through recorded ops; ``"zero"`` gives ``Value(0.0)``;
+                ``"raise"`` raises :class:`UnconnectedGradientError` saying why. Or the
+                mode's member of ``mt.UnconnectedGradients`` (``.NONE``, ``.ZERO``,
+                ``.RAISE``).
 
         Returns:
             The gradients, in the structure of ``sources``.
@@ -453,69 +465,69 @@ class GradientTape:
     # One row per target, each row typed as gradient() types its result for these sources.
     @overload
     def jacobian(
-        self, targets: Sequence[Value], sources: Value, unconnected_gradients: Literal["zero"]
+        self, targets: Sequence[Value], sources: Value, unconnected_gradients: Zero
     ) -> list[Value]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: Value,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[Value | None]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: list[Value],
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[list[Value]]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: list[Value],
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[list[Value | None]]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: tuple[Value, ...],
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[tuple[Value, ...]]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: tuple[Value, ...],
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[tuple[Value | None, ...]]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: dict[K, Value],
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[dict[K, Value]]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: dict[K, Value],
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[dict[K, Value | None]]: ...
     @overload
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: object,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[NestedGradient]: ...
     def jacobian(
         self,
         targets: Sequence[Value],
         sources: object,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> object:
         """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
 
