@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
-from typing import Final, Literal, NoReturn, TypeAlias, TypeVar, Union
+from typing import Any, Final, Literal, NoReturn, TypeAlias, TypeVar, Union
 
 from ..errors import ArgumentTypeError, ShapeError
 from ..transforms.reverse import Gradient
@@ -29,6 +29,7 @@ __all__ = [
     "Unconnected",
     "UnconnectedGradients",
     "UnconnectedTangents",
+    "Watchable",
     "Zero",
     "flatten",
     "flatten_targets",
@@ -39,6 +40,7 @@ __all__ = [
     "rebuilt",
     "seeds",
     "targets",
+    "values_of",
 ]
 
 
@@ -72,6 +74,9 @@ _MODES: Final = ("none", "zero", "raise")
 
 Target: TypeAlias = Union[Value, Sequence[Value | None], None]
 """What ``gradient`` differentiates: a Value, or a list of Values (their sum)."""
+
+Watchable: TypeAlias = Union[Value, Sequence["Watchable"], Mapping[Any, "Watchable"]]
+"""What ``tape.watch`` takes: a Value, or lists, tuples and dicts nesting Values."""
 
 NestedGradient: TypeAlias = Union[
     Value, Sequence["NestedGradient"], Mapping[object, "NestedGradient"], None
@@ -136,6 +141,56 @@ def seeds(target: object, output_gradients: object) -> dict[Value, Gradient]:
 
 
 T = TypeVar("T")
+
+
+def values_of(arguments: Sequence[object], what: str) -> list[Value]:
+    """The Values of ``arguments``, each a Value or a nest of lists, tuples and dicts of
+    Values, in order.
+
+    Raises:
+        ArgumentTypeError: naming the first leaf that is not a Value by its place
+            (``argument 0['w'][1]``) and type, and how many such leaves there are, never
+            printing the whole nest; or a container that contains itself.
+    """
+    found: list[Value] = []
+    wrong: tuple[str, object] | None = None
+    wrong_count = 0
+    open_ids: set[int] = set()  # containers being expanded: meeting one again is a cycle
+    stack: list[tuple[object, str, bool]] = [
+        (a, f"argument {i}", False) for i, a in reversed(list(enumerate(arguments)))
+    ]
+    while stack:
+        node, path, expanded = stack.pop()
+        if type(node) is Value:
+            found.append(node)
+        elif expanded:
+            open_ids.discard(id(node))
+        elif isinstance(node, (Mapping, list, tuple)):
+            if id(node) in open_ids:
+                raise ArgumentTypeError(
+                    f"{what}: {path} contains itself (a {type(node).__name__} that holds "
+                    "itself), so it has no Values to watch"
+                )
+            open_ids.add(id(node))
+            stack.append((node, path, True))
+            if isinstance(node, Mapping):
+                for key in reversed(list(node.keys())):
+                    stack.append((node[key], f"{path}[{key!r}]", False))
+            else:
+                for i in range(len(node) - 1, -1, -1):
+                    stack.append((node[i], f"{path}[{i}]", False))
+        else:
+            wrong_count += 1
+            if wrong is None:
+                wrong = (path, node)
+    if wrong is not None:
+        path, leaf = wrong
+        more = f" ({wrong_count} leaves in all are not Values)" if wrong_count > 1 else ""
+        raise ArgumentTypeError(
+            f"{what}: {path} must be a Value, got {type(leaf).__name__} {short_repr(leaf)}"
+            f"{more}; watch takes Values, or lists, tuples and dicts nesting them"
+        )
+    return found
 
 
 def flatten(structure: object, what: str) -> tuple[list[Value], Callable[[list[T]], object]]:

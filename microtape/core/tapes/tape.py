@@ -29,11 +29,13 @@ from .arguments import (
     NestedGradient,
     Target,
     Unconnected,
+    Watchable,
     Zero,
     flatten,
     mode,
     seeds,
     targets,
+    values_of,
 )
 from .describer import described
 from .pause import Pause
@@ -153,27 +155,30 @@ class GradientTape:
             self._flat.close()  # a task or thread still holding it records nothing more
         self._sink = None
 
-    def watch(self, *values: Value) -> None:
+    def watch(self, *values: Watchable) -> None:
         """Watch ``values``: make them differentiable sources on this tape.
 
+        Each argument is a Value, or lists, tuples and dicts nesting Values (any depth),
+        as TensorFlow's ``tape.watch`` takes a nest: ``tape.watch(model.trainable_variables)``.
         Needed only with ``watch_accessed_variables=False``; harmless otherwise.
 
         Raises:
-            ArgumentTypeError: if an argument is not a Value.
+            ArgumentTypeError: if a leaf is not a Value (the message names the first by
+                its place, ``argument 0['w'][1]``, and counts them); nothing is watched.
             TapeError: if the tape was released or used up.
         """
         self._check_alive("watch")
         flat = self._flat
         assert flat is not None
-        for i, v in enumerate(values):
-            if type(v) is not Value:
-                raise ArgumentTypeError(
-                    f"watch: argument {i} must be a Value, got {type(v).__name__} {v!r}"
-                )
-        for v in values:
+        for v in values_of(values, "watch"):
             self._explicit.setdefault(v, record.count(flat))
             if isinstance(self._sink, WatchFilter):
                 self._sink.connected.add(v.node)
+
+    def watched_variables(self) -> list[Value]:
+        """TensorFlow's name for :meth:`watched`: the watched Values, in the order they
+        were first watched."""
+        return self._watched("watched_variables")
 
     def watched(self) -> list[Value]:
         """The watched Values, in the order they were first watched.
@@ -186,7 +191,10 @@ class GradientTape:
         ``watch()`` comes back as that very object, and an accessed leaf as a Value of
         the same node (``==`` to yours) holding the number the tape read.
         """
-        self._check_alive("watched")
+        return self._watched("watched")
+
+    def _watched(self, what: str) -> list[Value]:
+        self._check_alive(what)
         explicit = sorted(self._explicit.items(), key=lambda item: item[1])
         seen: dict[Value, None] = {}
         produced: set[Value] = set()
