@@ -231,14 +231,14 @@ BAD_GRADIENT_CALLS: list[tuple[str, BadCall, type[Exception], str]] = [
         r"unconnected_gradients must be one of.*got \['zero'\]",
     ),
     (
-        "jacobian-targets-value",
-        lambda t, y, x: t.jacobian(y, x),  # type: ignore[call-overload]
+        "jacobian-targets-str",
+        lambda t, y, x: t.jacobian("y", x),
         TypeError,
-        r"targets must be a list or tuple of Values",
+        r"jacobian: targets: expected a Value or None.*targets is str 'y'",
     ),
     (
         "jacobian-target-float",
-        lambda t, y, x: t.jacobian([y, 1.0], x),  # type: ignore[list-item]
+        lambda t, y, x: t.jacobian([y, 1.0], x),
         TypeError,
         r"target.*float",
     ),

@@ -32,6 +32,7 @@ from .arguments import (
     Watchable,
     Zero,
     flatten,
+    flatten_targets,
     mode,
     seeds,
     targets,
@@ -470,104 +471,181 @@ class GradientTape:
             self._free(TapeState.USED)
         return rebuild(result)
 
-    # One row per target, each row typed as gradient() types its result for these sources.
+    # One row per target leaf, in the targets' structure, each row typed as gradient()
+    # types its result for these sources; a flat list or tuple of targets is typed here,
+    # any other nest of them (a list of lists, a dict) gives a NestedGradient.
     @overload
     def jacobian(
-        self, targets: Sequence[Value], sources: Value, unconnected_gradients: Zero
+        self, targets: list[Value] | list[Value | None], sources: Value, unconnected_gradients: Zero
     ) -> list[Value]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: Value,
         unconnected_gradients: Unconnected = "none",
     ) -> list[Value | None]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: list[Value],
         unconnected_gradients: Zero,
     ) -> list[list[Value]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: list[Value],
         unconnected_gradients: Unconnected = "none",
     ) -> list[list[Value | None]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: tuple[Value, ...],
         unconnected_gradients: Zero,
     ) -> list[tuple[Value, ...]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: tuple[Value, ...],
         unconnected_gradients: Unconnected = "none",
     ) -> list[tuple[Value | None, ...]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: dict[K, Value],
         unconnected_gradients: Zero,
     ) -> list[dict[K, Value]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: dict[K, Value],
         unconnected_gradients: Unconnected = "none",
     ) -> list[dict[K, Value | None]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: object,
         unconnected_gradients: Unconnected = "none",
     ) -> list[NestedGradient]: ...
+    @overload
+    def jacobian(
+        self, targets: tuple[Value | None, ...], sources: Value, unconnected_gradients: Zero
+    ) -> tuple[Value, ...]: ...
+    @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: tuple[Value | None, ...],
+        sources: Value,
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[Value | None, ...]: ...
+    @overload
+    def jacobian(
+        self, targets: tuple[Value | None, ...], sources: list[Value], unconnected_gradients: Zero
+    ) -> tuple[list[Value], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: list[Value],
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[list[Value | None], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: tuple[Value, ...],
+        unconnected_gradients: Zero,
+    ) -> tuple[tuple[Value, ...], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: tuple[Value, ...],
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[tuple[Value | None, ...], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: dict[K, Value],
+        unconnected_gradients: Zero,
+    ) -> tuple[dict[K, Value], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: dict[K, Value],
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[dict[K, Value | None], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: object,
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[NestedGradient, ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: object,
+        sources: object,
+        unconnected_gradients: Unconnected = "none",
+    ) -> NestedGradient: ...
+    def jacobian(
+        self,
+        targets: object,
         sources: object,
         unconnected_gradients: Unconnected = "none",
     ) -> object:
-        """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
+        """One gradient structure per target, in the structure of the targets.
 
-        On a non-persistent tape this is its one allowed call. Each row has the type
-        ``gradient(targets[i], sources)`` has: ``tape.jacobian([y, z], x)`` is a
-        ``list[Value | None]``, ``tape.jacobian([y, z], [a, b])`` a
-        ``list[list[Value | None]]``, and with ``unconnected_gradients="zero"`` no None.
+        ``targets`` is a Value, or any nest of lists, tuples and dicts of Values (a None
+        leaf, an unconnected gradient, depends on nothing). Each leaf ``t`` of it is
+        replaced by ``gradient(t, sources)``, in the structure of ``sources``: the shape
+        of TensorFlow's jacobian, the target's followed by the source's. So a flat list of
+        targets gives one row per target, ``[[y1, y2], [y3, y4]]`` a list of two lists of
+        rows, ``{"loss": y}`` a dict, and one Value its gradient. On a non-persistent tape
+        this is its one allowed call.
+
+        Each row has the type ``gradient(t, sources)`` has: ``tape.jacobian([y, z], x)``
+        is a ``list[Value | None]``, ``tape.jacobian([y, z], [a, b])`` a
+        ``list[list[Value | None]]``, a tuple of targets a tuple, and with
+        ``unconnected_gradients="zero"`` no None.
 
         Example:
             >>> import microtape as mt
             >>> a, b = mt.Value(2.0), mt.Value(3.0)
-            >>> with mt.GradientTape() as tape:
+            >>> with mt.GradientTape(persistent=True) as tape:
             ...     ys = [a * b, a * a]
             >>> tape.jacobian(ys, [a, b])
             [[Value(3.0), Value(2.0)], [Value(4.0), None]]
+            >>> tape.jacobian({"ab": ys[0], "aa": ys[1]}, a)
+            {'ab': Value(3.0), 'aa': Value(4.0)}
 
         Raises:
-            ArgumentTypeError: if ``targets`` is not a sequence of Values.
+            ArgumentTypeError: if a leaf of ``targets`` is not a Value or None (the
+                message names its place, ``targets[1][0]``), or one of ``sources`` not a
+                Value.
         """
         self._check_can_differentiate("jacobian")
         unconnected = mode(unconnected_gradients)
-        given: object = targets
-        if not isinstance(given, (list, tuple)):
-            raise ArgumentTypeError(
-                f"jacobian: targets must be a list or tuple of Values, got {type(given).__name__}"
-            )
-        seeded = [seeds(t, None) for t in targets]
+        try:
+            found, shape = flatten_targets(targets, "targets")
+        except ArgumentTypeError as error:
+            raise ArgumentTypeError(f"jacobian: {error}") from None
+        seeded = [seeds(t, None) for t in found]
         leaves, rebuild = flatten(sources, "sources")
         rows = [rebuild(self._differentiate(s, leaves, unconnected)) for s in seeded]
         if not self.persistent:
             self._free(TapeState.USED)
-        return rows
+        return shape(rows)
 
     # One function per mode; which one runs depends on what records while the tape
     # differentiates. A reader of one mode need not read the others.
