@@ -61,6 +61,7 @@ __all__ = [
     "sigmoid",
     "sin",
     "sqrt",
+    "stop_gradient",
     "tan",
     "tanh",
     "to_dot",
@@ -105,6 +106,7 @@ from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, 
 from .core.values.builtins import pow_ as pow
 from .core.values.interval import Interval
 from .core.values.op import Op
+from .core.values.stop import stop_gradient
 from .core.values.value import Value, number
 
 if TYPE_CHECKING:

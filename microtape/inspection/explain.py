@@ -9,6 +9,7 @@ answers with the first reason that applies:
   before the last ``reset()``;
 - the source was not watched (``watch_accessed_variables=False``);
 - the source was only in records that ``reset()`` dropped;
+- the target is computed from the source only through ``stop_gradient``;
 - the source was used on the tape, but not on the way to the target;
 - the source was not used by any recorded op: never used, or used only outside the
   recording (before the block, or inside ``stop_recording()``);
@@ -98,6 +99,12 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
         return (
             f"There is a gradient: the target depends on the source {called(source)} through "
             f"recorded ops, for example {chain} (names as in print(tape))."
+        )
+    if source in reach(records, recorded_targets, stopped=True):
+        return (
+            f"No gradient: the target is computed from {called(source)}, but only through "
+            "stop_gradient, which passes no gradient back (as tf.stop_gradient): to the "
+            "tape its output is a constant."
         )
     used_in = sorted({rec.op.name for rec in records if _reads(rec, source)})
     if used_in:
