@@ -42,6 +42,7 @@ __all__ = [
     "ValueAsNumberWarning",
     "abs",
     "cos",
+    "custom_gradient",
     "exp",
     "function",
     "grad",
@@ -100,6 +101,7 @@ from .core.tapes.arguments import UnconnectedGradients
 from .core.tapes.describer import describe_with as _describe_with
 from .core.tapes.tape import GradientTape
 from .core.tapes.view import Record, TapeState, TapeView
+from .core.transforms.custom import custom_gradient
 from .core.values.builtins import abs_ as abs
 from .core.values.builtins import add as _add
 from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
