@@ -248,3 +248,18 @@ def test_mt_function_refuses_to_trace_it_and_runs_it_as_written() -> None:
     assert first[1] is not None and first[1].data == pytest.approx(
         math.log1p(math.e) + 1.0 / (1.0 + math.exp(-1.0))
     )
+
+
+def test_the_function_transforms_on_tapes_use_grad_fn() -> None:
+    @mt.custom_gradient
+    def square(a: Value) -> tuple[Value, GradFn]:
+        return a * a, lambda up: up * 2.0 * a
+
+    assert mt.grad(square)(3.0) == 6.0
+    assert mt.value_and_grad(square)(3.0) == (9.0, 6.0)
+    assert mt.vjp(square, 3.0)[1](1.0) == (6.0,)
+    assert mt.hessian(square)(3.0) == 2.0
+    pair = lambda p: [square(p[0]), square(p[1])]  # noqa: E731
+    assert mt.jacobian(pair, mode="reverse")([1.0, 2.0]) == [[2.0, 0.0], [0.0, 4.0]]
+    with pytest.raises(mt.TapeError, match="custom_gradient"):
+        mt.jacobian(pair)([1.0, 2.0])  # auto runs an accumulator along the first input
