@@ -17,6 +17,7 @@ __all__ = [
     "DomainError",
     "DotText",
     "ForwardAccumulator",
+    "GradAttributeError",
     "GradientTape",
     "GraphvizError",
     "Interval",
@@ -35,11 +36,13 @@ __all__ = [
     "TapeView",
     "TracingWarning",
     "UnconnectedGradientError",
+    "UnconnectedGradients",
     "UnknownOpError",
     "Value",
     "ValueAsNumberWarning",
     "abs",
     "cos",
+    "custom_gradient",
     "exp",
     "function",
     "grad",
@@ -59,6 +62,7 @@ __all__ = [
     "sigmoid",
     "sin",
     "sqrt",
+    "stop_gradient",
     "tan",
     "tanh",
     "to_dot",
@@ -77,6 +81,7 @@ from typing import TYPE_CHECKING
 from .core.errors import (
     ArgumentTypeError,
     DomainError,
+    GradAttributeError,
     GraphvizError,
     MicrotapeError,
     MicrotapeWarning,
@@ -92,15 +97,18 @@ from .core.errors import (
     ValueAsNumberWarning,
 )
 from .core.tapes.accumulator import AccumulatorView, ForwardAccumulator
+from .core.tapes.arguments import UnconnectedGradients
 from .core.tapes.describer import describe_with as _describe_with
 from .core.tapes.tape import GradientTape
 from .core.tapes.view import Record, TapeState, TapeView
+from .core.transforms.custom import custom_gradient
 from .core.values.builtins import abs_ as abs
 from .core.values.builtins import add as _add
 from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
 from .core.values.builtins import pow_ as pow
 from .core.values.interval import Interval
 from .core.values.op import Op
+from .core.values.stop import stop_gradient
 from .core.values.value import Value, number
 
 if TYPE_CHECKING:

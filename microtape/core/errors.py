@@ -8,6 +8,7 @@ programmer would expect, so ``except ValueError`` keeps working::
         ├── TapeError            (RuntimeError)   a tape used the wrong way
         ├── GraphvizError        (RuntimeError)   the dot program is missing or failed
         ├── ArgumentTypeError    (TypeError)      a value of the wrong type
+        ├── GradAttributeError   (AttributeError) x.backward(), x.grad: micrograd's, not ours
         ├── DomainError          (ValueError)     a number outside an op's domain
         ├── UnconnectedGradientError (LookupError) no gradient, with unconnected="raise"
         ├── MissingGradientError (ValueError)     an optimizer was handed a None gradient
@@ -28,6 +29,7 @@ from __future__ import annotations
 __all__ = [
     "ArgumentTypeError",
     "DomainError",
+    "GradAttributeError",
     "GraphvizError",
     "MicrotapeError",
     "MicrotapeWarning",
@@ -58,6 +60,16 @@ class TapeError(MicrotapeError, RuntimeError):
 
 class ArgumentTypeError(MicrotapeError, TypeError):
     """An argument has a type microtape cannot use (a str where a number belongs)."""
+
+
+class GradAttributeError(MicrotapeError, AttributeError):
+    """A Value was asked for ``.backward()``, ``.grad``, ``.zero_grad()`` or
+    ``.parameters()``: what micrograd and PyTorch put on their values.
+
+    A microtape Value holds no graph and no gradient (a tape records them, and
+    ``tape.gradient`` returns the gradients), so these do not exist; the message shows the
+    tape's way to do the same. An AttributeError, so ``hasattr(x, "grad")`` is False.
+    """
 
 
 class DomainError(MicrotapeError, ValueError):

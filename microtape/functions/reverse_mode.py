@@ -258,8 +258,10 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
         with GradientTape() as outer:
             with GradientTape() as inner:
                 out = scalar(f(*call), "hessian")
-            firsts = inner.gradient(out, xs) if type(out) is Value else [None] * len(xs)
-        rows = outer.jacobian(firsts, xs)  # type: ignore[arg-type]  # a None row is zeros
+            firsts: list[Value | None] = (
+                inner.gradient(out, xs) if type(out) is Value else [None] * len(xs)
+            )
+        rows = outer.jacobian(firsts, xs)  # a None row is zeros
         return given.rebuild([given.results(row) for row in rows])
 
     return second

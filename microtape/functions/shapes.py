@@ -201,9 +201,7 @@ def results(values: Sequence[Value | float | None], as_values: bool) -> list[Any
 
 
 def is_number(x: object) -> bool:
-    if isinstance(x, bool):
-        return False
-    if isinstance(x, (int, float)):
+    if isinstance(x, (int, float)):  # a bool too: True is 1.0, as in Python
         return True
     return hasattr(x, "__float__") and not isinstance(x, (str, bytes, complex, Value))
 

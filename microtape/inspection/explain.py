@@ -4,10 +4,12 @@
 answers with the first reason that applies:
 
 - the tape was already used (non-persistent) or released;
-- the target was not recorded on this tape (computed before or after the block,
-  or recorded before the last ``reset()``);
+- the target was not recorded on this tape: a leaf the code handed on unchanged (a
+  branch returning an input as it is), computed before or after the block, or recorded
+  before the last ``reset()``;
 - the source was not watched (``watch_accessed_variables=False``);
 - the source was only in records that ``reset()`` dropped;
+- the target is computed from the source only through ``stop_gradient``;
 - the source was used on the tape, but not on the way to the target;
 - the source was not used by any recorded op: never used, or used only outside the
   recording (before the block, or inside ``stop_recording()``);
@@ -61,12 +63,28 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
                 f"No gradient: the target {target!r} was recorded before tape.reset(), which "
                 "forgot every record made until then. Compute the target after the reset."
             )
+        others = f"with respect to anything else, {called(source)} included, None"
+        if target in tape.watched_explicitly or any(_reads(rec, target) for rec in records):
+            return (
+                f"No gradient: the target {called(target)} is a leaf on this tape, not the "
+                "output of a recorded op: the tape watched it or its ops read it, but none "
+                f"made it. So its gradient with respect to itself is 1, and {others}: "
+                f"{called(source)} was not used to compute it. This is what code that hands "
+                "a Value on unchanged gives, such as a branch `if x > 0: result = v0` where "
+                "the branch that would have used the source did not run."
+            )
         return (
             f"No gradient: the target {target!r} was not computed while this tape was "
-            "recording, so the tape has no record of how it depends on anything. Only ops run "
-            "inside `with tape:` are recorded (not before the block, after it, inside "
-            "tape.stop_recording(), or in another thread). Compute the target inside the "
-            "block. (TensorFlow returns a silent None here; this is why the tape is needed.)"
+            f"recording: no op on this tape made it{'' if records else ' (it recorded none)'}, "
+            "so to the tape it is a leaf of its own, "
+            f"like a source. Its gradient with respect to itself is 1, and {others}. Two "
+            "ways to get here. The code handed a Value on unchanged: a branch such as "
+            "`if x > 0: result = v0` returns v0 itself, and the branch that would have used "
+            "the source did not run; then None is the right answer. Or the target was "
+            "computed outside the recording: only ops run inside `with tape:` are recorded "
+            "(not before the block, after it, inside tape.stop_recording(), or in another "
+            "thread). Compute the target inside the block in that case. (TensorFlow returns "
+            "a silent None here; this is why the tape is needed.)"
         )
     if not tape.watch_accessed_variables and not _is_connected(tape, records, source):
         return (
@@ -81,6 +99,12 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
         return (
             f"There is a gradient: the target depends on the source {called(source)} through "
             f"recorded ops, for example {chain} (names as in print(tape))."
+        )
+    if source in reach(records, recorded_targets, stopped=True):
+        return (
+            f"No gradient: the target is computed from {called(source)}, but only through "
+            "stop_gradient, which passes no gradient back (as tf.stop_gradient): to the "
+            "tape its output is a constant."
         )
     used_in = sorted({rec.op.name for rec in records if _reads(rec, source)})
     if used_in:

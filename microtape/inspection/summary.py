@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from ..core.tapes.view import TapeState, TapeView
+from ..core.transforms.custom import CustomOp
 from ..core.values.value import Value
 from .names import node_names
 
@@ -80,6 +81,8 @@ def table(view: TapeView) -> Table:
         partials = [
             f"d/d{name(x)} = {d:.6g}" for x, d in zip(inputs, local, strict=True) if d is not None
         ]
+        if type(op) is CustomOp:
+            partials = ["from its grad_fn"]
         rows.append(
             (
                 str(i),

@@ -8,19 +8,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..core.tapes.view import Record
+from ..core.values.stop import STOP_GRADIENT
 from ..core.values.value import Value
 
 __all__ = ["depends_on", "reach"]
 
 
-def reach(records: Sequence[Record], targets: Iterable[Value]) -> dict[Value, int]:
+def reach(
+    records: Sequence[Record], targets: Iterable[Value], stopped: bool = False
+) -> dict[Value, int]:
     """Every Value the targets depend on through ``records``, with the index of the record
-    through which the backward walk first reached it (the targets are not keys)."""
+    through which the backward walk first reached it (the targets are not keys).
+
+    A gradient does not go back through ``stop_gradient``, and neither does the walk,
+    unless ``stopped`` asks for every Value the targets' numbers were computed from."""
     via: dict[Value, int] = {}
     reached = set(targets)
     for i in range(len(records) - 1, -1, -1):
         rec = records[i]
-        if rec.output not in reached:
+        if rec.output not in reached or (rec.op is STOP_GRADIENT and not stopped):
             continue
         for arg in rec.inputs:
             if type(arg) is Value and arg not in reached:

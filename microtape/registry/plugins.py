@@ -42,6 +42,7 @@ from ..core.values.op import Op
 
 __all__ = [
     "DISABLE_ENV",
+    "EXAMPLE_PLUGINS",
     "GROUP",
     "PREFER_ENV",
     "Discovery",
@@ -59,6 +60,14 @@ DISABLE_ENV: Final = "MICROTAPE_DISABLE_PLUGINS"
 
 PREFER_ENV: Final = "MICROTAPE_PREFER"
 """Chooses between distributions that define the same op: ``name=distribution,...``."""
+
+EXAMPLE_PLUGINS: Final[dict[str, tuple[str, ...]]] = {
+    "microtape-hyperbolic": ("sinh", "cosh", "asinh", "acosh", "atanh", "erf"),
+    "microtape-activations": ("hypot", "logaddexp", "maximum", "softplus", "normal_cdf", "gelu"),
+}
+"""microtape's example plugins (``plugins/`` in its repository) and the ops each provides,
+so that asking for one of those ops without the plugin says what to install (the
+suite checks this against their ``pyproject.toml``)."""
 
 PluginStatus: TypeAlias = Literal["loaded", "failed", "conflict", "shadowed"]
 """What became of a discovered op: in the registry, broken, contested, or set aside."""
@@ -129,6 +138,30 @@ class Discovery(NamedTuple):
                 error.__cause__ = record.exception
                 return error
         return None
+
+    def plugin_hint(self, name: str) -> str:
+        """If one of microtape's example plugins provides ``name``: which one, and how to
+        install it (or that plugins are turned off). Empty otherwise."""
+        dist = next((d for d, names in EXAMPLE_PLUGINS.items() if name in names), None)
+        if dist is None:
+            return ""
+        if self.disabled:
+            return (
+                f": it is an op of the example plugin {dist}, and plugins are turned off "
+                f"({DISABLE_ENV} is set)"
+            )
+        versions = {r.version for r in self.records if _normalize(r.distribution) == dist}
+        if versions:
+            return (
+                f": it is an op of the example plugin {dist}, installed here (version "
+                f"{', '.join(sorted(versions))}) without it; upgrade it: "
+                f"pip install --upgrade {dist}"
+            )
+        return (
+            f": it is an op of the example plugin {dist}, which is not installed. Install "
+            f"it: pip install {dist} (from a clone of microtape: "
+            f"pip install -e plugins/{dist})"
+        )
 
     def unknown_hint(self) -> str:
         """Why a name may be missing: plugins turned off, or plugins that failed."""

@@ -68,9 +68,10 @@ def op(name: str) -> Op:
     """The op registered under ``name``, built in or from a plugin.
 
     Raises:
-        UnknownOpError: if there is none; the message suggests close names. If a
-            plugin that should provide ``name`` failed to load, the message says so
-            and the original exception is the ``__cause__``.
+        UnknownOpError: if there is none; the message suggests close names, or, for
+            an op of one of microtape's example plugins, the distribution to install. If
+            a plugin that should provide ``name`` failed to load, the message says so and
+            the original exception is the ``__cause__``.
         OpConflictError: if two plugins define ``name`` and neither was chosen.
     """
     found = _ops.get(name)
@@ -85,6 +86,9 @@ def op(name: str) -> Op:
     problem = _scan.lookup_error(name)
     if problem is not None:
         raise problem
+    plugin = _scan.plugin_hint(name)
+    if plugin:
+        raise UnknownOpError(f"op: no op is named {name!r}{plugin}")
     import difflib  # only when a lookup fails: keeps `import microtape` light
 
     close = difflib.get_close_matches(name, list(_ops), n=3, cutoff=0.6)

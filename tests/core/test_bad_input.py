@@ -119,7 +119,7 @@ def test_an_integer_too_large_for_a_float_raises_an_error_of_the_tree(
         call()
 
 
-@pytest.mark.parametrize("bad", ["2.0", None, True, 1j, ArrayWithoutFloat(2.0)])
+@pytest.mark.parametrize("bad", ["2.0", None, 1j, ArrayWithoutFloat(2.0)])
 def test_a_refused_data_assignment_keeps_the_number_and_is_no_change(bad: object) -> None:
     x = Value(3.0)
     with GradientTape(persistent=True) as tape:
@@ -194,10 +194,10 @@ BAD_GRADIENT_CALLS: list[tuple[str, BadCall, type[Exception], str]] = [
         r"output_gradients has 0 entries",
     ),
     (
-        "output-gradients-bool",
-        lambda t, y, x: t.gradient(y, x, output_gradients=True),
+        "output-gradients-str",
+        lambda t, y, x: t.gradient(y, x, output_gradients="1"),
         TypeError,
-        r"output_gradients.*bool",
+        r"output_gradients.*str",
     ),
     (
         "output-gradients-complex",
@@ -230,14 +230,14 @@ BAD_GRADIENT_CALLS: list[tuple[str, BadCall, type[Exception], str]] = [
         r"unconnected_gradients must be one of.*got \['zero'\]",
     ),
     (
-        "jacobian-targets-value",
-        lambda t, y, x: t.jacobian(y, x),  # type: ignore[call-overload]
+        "jacobian-targets-str",
+        lambda t, y, x: t.jacobian("y", x),
         TypeError,
-        r"targets must be a list or tuple of Values",
+        r"jacobian: targets: expected a Value or None.*targets is str 'y'",
     ),
     (
         "jacobian-target-float",
-        lambda t, y, x: t.jacobian([y, 1.0], x),  # type: ignore[list-item]
+        lambda t, y, x: t.jacobian([y, 1.0], x),
         TypeError,
         r"target.*float",
     ),

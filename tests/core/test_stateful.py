@@ -38,7 +38,7 @@ from hypothesis.stateful import (
 import microtape as mt
 from microtape import GradientTape, Value
 from microtape.core.recording.context import RECORDING
-from microtape.core.tapes.arguments import UnconnectedGradients
+from microtape.core.tapes.arguments import Unconnected
 
 # ---- the reference model of each op ---------------------------------------------------------
 
@@ -100,7 +100,7 @@ def binary_model(name: str, a: float, b: float) -> tuple[float, float, float]:
     return value, da, db
 
 
-MODES: list[UnconnectedGradients] = ["none", "zero", "raise"]
+MODES: list[Unconnected] = ["none", "zero", "raise"]
 CONSTANTS = [2.0, -1.5, 0.5, 3]  # 3 is an int: constants need not be floats
 LEAVES = st.sampled_from([-2.0, -0.5, 0.0, 0.75, 1.5, 2.5])
 MAX_NODES = 60
@@ -533,7 +533,7 @@ class TapeMachine(RuleBasedStateMachine):
         weight=st.sampled_from([None, 2.0, -0.5]),
     )
     def gradient(
-        self, i: int, ys: list[int], xs: list[int], mode: UnconnectedGradients, weight: float | None
+        self, i: int, ys: list[int], xs: list[int], mode: Unconnected, weight: float | None
     ) -> None:
         model = self.tape_with_records(i)
         ts = self.targets(model, ys)

@@ -208,12 +208,11 @@ def test_jacobian_rows_are_typed_as_gradient_types_its_result() -> None:
     assert [g.data for g in zeros] == [3.0, 0.0]
 
 
-def test_jacobian_rejects_a_single_value_as_targets() -> None:
+def test_jacobian_of_a_single_value_is_its_gradient() -> None:
     a = Value(2.0)
     with GradientTape() as tape:
         y = a * a
-    with pytest.raises(TypeError, match="list or tuple"):
-        tape.jacobian(y, a)  # type: ignore[call-overload]
+    assert repr(tape.jacobian(y, [a])) == "[Value(4.0)]"  # TensorFlow's shape: the source's
 
 
 # ---- non-persistent and persistent tapes ---------------------------------------------------

@@ -120,6 +120,12 @@ class TracerSink:
         """The recorded sweep ended (or failed)."""
         raise NotImplementedError
 
+    def refuse(self, reason: str) -> None:
+        """Something ran that the generated code could not repeat (the Python ``grad_fn``
+        of a custom gradient): the trace is refused for ``reason``, and the function runs
+        as written."""
+        raise NotImplementedError
+
 
 def tracer_of(current: Sink | None) -> TracerSink | None:
     """The tracer recording in ``current`` (the outermost sink, if any), or None."""

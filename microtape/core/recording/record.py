@@ -11,7 +11,10 @@ then the nine of the second, and so on. One row is::
 - ``A_VALUE``, ``B_VALUE``: the arguments' numbers as the op read them (``None`` if
   absent).
 - ``A_PARTIAL``, ``B_PARTIAL``: the local partial derivatives d(out)/da and d(out)/db as
-  floats, computed when the op ran; ``None`` where the argument is a constant or absent.
+  floats, computed when the op ran; ``None`` where the argument is a constant or absent,
+  and where an argument has a node but the op passes nothing back to it
+  (``stop_gradient``, ``values/stop.py``; a custom gradient's op, whose function gives
+  the gradient, ``transforms/custom.py``).
 - ``OP``: the :class:`~microtape.Op`, whose derivative rules the higher-order sweep calls
   again; ``None`` in a *continuation row* (below).
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Literal, TypeAlias, TypeVar, final, overload
+from typing import TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError
 from ..recording import record
@@ -30,18 +30,22 @@ from ..recording.context import RECORDING, Entered, Sink, joined, sinks, tracer_
 from ..recording.record import Rows
 from ..transforms.forward import Tangent, Tangents, opened
 from ..values.value import Value, read
-from .arguments import NestedGradient, flatten_targets, pairs
+from .arguments import (
+    NestedGradient,
+    UnconnectedGradients,
+    UnconnectedTangents,
+    Zero,
+    flatten_targets,
+    pairs,
+)
 from .describer import described
 from .pause import Pause
 from .storage import flats
 from .view import TapeState
 
-__all__ = ["AccumulatorView", "ForwardAccumulator", "UnconnectedTangents"]
+__all__ = ["AccumulatorView", "ForwardAccumulator"]
 
 K = TypeVar("K")
-
-UnconnectedTangents: TypeAlias = Literal["none", "zero"]
-"""What ``jvp`` gives for a target that does not depend on any primal: None or 0."""
 
 _MODES = ("none", "zero")
 
@@ -158,14 +162,14 @@ class ForwardAccumulator:
     # Overloads as for GradientTape.gradient: each common shape of `target` gets its own
     # result type, with no None in it when unconnected_gradients="zero".
     @overload
-    def jvp(self, target: Value | None, unconnected_gradients: Literal["zero"]) -> Value: ...
+    def jvp(self, target: Value | None, unconnected_gradients: Zero) -> Value: ...
     @overload
     def jvp(
         self, target: Value | None, unconnected_gradients: UnconnectedTangents = "none"
     ) -> Value | None: ...
     @overload
     def jvp(
-        self, target: list[Value] | list[Value | None], unconnected_gradients: Literal["zero"]
+        self, target: list[Value] | list[Value | None], unconnected_gradients: Zero
     ) -> list[Value]: ...
     @overload
     def jvp(
@@ -175,7 +179,7 @@ class ForwardAccumulator:
     ) -> list[Value | None]: ...
     @overload
     def jvp(
-        self, target: tuple[Value | None, ...], unconnected_gradients: Literal["zero"]
+        self, target: tuple[Value | None, ...], unconnected_gradients: Zero
     ) -> tuple[Value, ...]: ...
     @overload
     def jvp(
@@ -183,7 +187,7 @@ class ForwardAccumulator:
     ) -> tuple[Value | None, ...]: ...
     @overload
     def jvp(
-        self, target: dict[K, Value] | dict[K, Value | None], unconnected_gradients: Literal["zero"]
+        self, target: dict[K, Value] | dict[K, Value | None], unconnected_gradients: Zero
     ) -> dict[K, Value]: ...
     @overload
     def jvp(
@@ -206,7 +210,7 @@ class ForwardAccumulator:
                 leaf (a gradient that was None) depends on nothing.
             unconnected_gradients: ``"none"`` gives None for a Value that does not
                 depend on a primal through the ops this accumulator saw; ``"zero"``
-                gives ``Value(0.0)``.
+                gives ``Value(0.0)``; or their members of ``mt.UnconnectedGradients``.
 
         Returns:
             The tangents, in the nesting of ``target``. A tangent an outer tape recorded
@@ -216,16 +220,17 @@ class ForwardAccumulator:
             ArgumentTypeError: if a leaf of ``target`` is not a Value or None.
             ValueError: if ``unconnected_gradients`` is neither ``"none"`` nor ``"zero"``.
         """
-        if unconnected_gradients not in _MODES:
+        given: object = unconnected_gradients  # checked as data: callers hand us anything
+        if not isinstance(given, str) or given not in _MODES:
             raise ValueError(
-                "jvp: unconnected_gradients must be 'none' or 'zero', "
-                f"got {unconnected_gradients!r}"
+                f"jvp: unconnected_gradients must be 'none' or 'zero', got {given!r} "
+                "(mt.UnconnectedGradients.NONE and .ZERO are taken too)"
             )
         try:
             found, rebuild = flatten_targets(target, "target")
         except ArgumentTypeError as error:
             raise ArgumentTypeError(f"jvp: {error}") from None
-        zero = unconnected_gradients == "zero"
+        zero = unconnected_gradients == UnconnectedGradients.ZERO
         tangents = self._tangents
         results: list[Value | None] = []
         for v in found:

@@ -14,7 +14,8 @@ their tangents, nest by nest.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Final, Literal, NoReturn, TypeAlias, TypeVar, Union
+from enum import StrEnum
+from typing import Any, Final, Literal, NoReturn, TypeAlias, TypeVar, Union
 
 from ..errors import ArgumentTypeError, ShapeError
 from ..transforms.reverse import Gradient
@@ -25,7 +26,11 @@ __all__ = [
     "NestedGradient",
     "Plan",
     "Target",
+    "Unconnected",
     "UnconnectedGradients",
+    "UnconnectedTangents",
+    "Watchable",
+    "Zero",
     "flatten",
     "flatten_targets",
     "leaves",
@@ -35,16 +40,43 @@ __all__ = [
     "rebuilt",
     "seeds",
     "targets",
+    "values_of",
 ]
 
-UnconnectedGradients: TypeAlias = Literal["none", "zero", "raise"]
-"""What ``gradient`` does for a source the target does not depend on: give None, give
-``Value(0.0)``, or raise :class:`UnconnectedGradientError` explaining why."""
+
+class UnconnectedGradients(StrEnum):
+    """What ``gradient`` does for a source the target does not depend on, as TensorFlow's
+    ``tf.UnconnectedGradients`` names it: give None, give ``Value(0.0)``, or (microtape's
+    own) raise :class:`UnconnectedGradientError` explaining why.
+
+    Each member is also its string (``UnconnectedGradients.ZERO == "zero"``), and either
+    is taken wherever ``unconnected_gradients=`` is.
+    """
+
+    NONE = "none"
+    ZERO = "zero"
+    RAISE = "raise"
+
+
+Unconnected: TypeAlias = Union[Literal["none", "zero", "raise"], UnconnectedGradients]
+"""What ``unconnected_gradients=`` takes: a mode's string, or its member of
+:class:`UnconnectedGradients`."""
+
+Zero: TypeAlias = Literal["zero", UnconnectedGradients.ZERO]
+"""The mode that gives ``Value(0.0)``, never None: its own overloads say so."""
+
+UnconnectedTangents: TypeAlias = Literal[
+    "none", "zero", UnconnectedGradients.NONE, UnconnectedGradients.ZERO
+]
+"""What ``jvp`` gives for a target that does not depend on any primal: None or 0."""
 
 _MODES: Final = ("none", "zero", "raise")
 
 Target: TypeAlias = Union[Value, Sequence[Value | None], None]
 """What ``gradient`` differentiates: a Value, or a list of Values (their sum)."""
+
+Watchable: TypeAlias = Union[Value, Sequence["Watchable"], Mapping[Any, "Watchable"]]
+"""What ``tape.watch`` takes: a Value, or lists, tuples and dicts nesting Values."""
 
 NestedGradient: TypeAlias = Union[
     Value, Sequence["NestedGradient"], Mapping[object, "NestedGradient"], None
@@ -53,13 +85,14 @@ NestedGradient: TypeAlias = Union[
 
 
 def mode(mode: object) -> UnconnectedGradients:
-    """``mode`` checked to be one of ``"none"``, ``"zero"``, ``"raise"``."""
-    if mode not in _MODES:
+    """``mode`` checked to be one of ``"none"``, ``"zero"``, ``"raise"`` (or their members
+    of :class:`UnconnectedGradients`)."""
+    if not isinstance(mode, str) or mode not in _MODES:
         raise ValueError(
             f"gradient: unconnected_gradients must be one of {', '.join(map(repr, _MODES))}, "
-            f"got {mode!r}"
+            f"got {mode!r} (mt.UnconnectedGradients.NONE, .ZERO and .RAISE are taken too)"
         )
-    return mode
+    return UnconnectedGradients(mode)
 
 
 def _target_leaves(target: object) -> list[Value | None]:
@@ -108,6 +141,56 @@ def seeds(target: object, output_gradients: object) -> dict[Value, Gradient]:
 
 
 T = TypeVar("T")
+
+
+def values_of(arguments: Sequence[object], what: str) -> list[Value]:
+    """The Values of ``arguments``, each a Value or a nest of lists, tuples and dicts of
+    Values, in order.
+
+    Raises:
+        ArgumentTypeError: naming the first leaf that is not a Value by its place
+            (``argument 0['w'][1]``) and type, and how many such leaves there are, never
+            printing the whole nest; or a container that contains itself.
+    """
+    found: list[Value] = []
+    wrong: tuple[str, object] | None = None
+    wrong_count = 0
+    open_ids: set[int] = set()  # containers being expanded: meeting one again is a cycle
+    stack: list[tuple[object, str, bool]] = [
+        (a, f"argument {i}", False) for i, a in reversed(list(enumerate(arguments)))
+    ]
+    while stack:
+        node, path, expanded = stack.pop()
+        if is_value(node):
+            found.append(node)
+        elif expanded:
+            open_ids.discard(id(node))
+        elif isinstance(node, (Mapping, list, tuple)):
+            if id(node) in open_ids:
+                raise ArgumentTypeError(
+                    f"{what}: {path} contains itself (a {type(node).__name__} that holds "
+                    "itself), so it has no Values to watch"
+                )
+            open_ids.add(id(node))
+            stack.append((node, path, True))
+            if isinstance(node, Mapping):
+                for key in reversed(list(node.keys())):
+                    stack.append((node[key], f"{path}[{key!r}]", False))
+            else:
+                for i in range(len(node) - 1, -1, -1):
+                    stack.append((node[i], f"{path}[{i}]", False))
+        else:
+            wrong_count += 1
+            if wrong is None:
+                wrong = (path, node)
+    if wrong is not None:
+        path, leaf = wrong
+        more = f" ({wrong_count} leaves in all are not Values)" if wrong_count > 1 else ""
+        raise ArgumentTypeError(
+            f"{what}: {path} must be a Value, got {type(leaf).__name__} {short_repr(leaf)}"
+            f"{more}; watch takes Values, or lists, tuples and dicts nesting them"
+        )
+    return found
 
 
 def flatten(structure: object, what: str) -> tuple[list[Value], Callable[[list[T]], object]]:

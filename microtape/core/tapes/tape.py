@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Final, Literal, TypeVar, final, overload
+from typing import Final, TypeVar, final, overload
 
 from ..errors import ArgumentTypeError, TapeError, UnconnectedGradientError
 from ..recording import record
@@ -24,8 +24,20 @@ from ..transforms.forward import Tangents
 from ..transforms.reverse import Gradient, RuleCalled, float_sweep, tangent_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
-from ..values.value import Value, is_value, read
-from .arguments import NestedGradient, Target, UnconnectedGradients, flatten, mode, seeds, targets
+from ..values.value import Value, read
+from .arguments import (
+    NestedGradient,
+    Target,
+    Unconnected,
+    Watchable,
+    Zero,
+    flatten,
+    flatten_targets,
+    mode,
+    seeds,
+    targets,
+    values_of,
+)
 from .describer import described
 from .pause import Pause
 from .storage import Closed, Flat, WatchFilter, check_unchanged, flats
@@ -144,27 +156,30 @@ class GradientTape:
             self._flat.close()  # a task or thread still holding it records nothing more
         self._sink = None
 
-    def watch(self, *values: Value) -> None:
+    def watch(self, *values: Watchable) -> None:
         """Watch ``values``: make them differentiable sources on this tape.
 
+        Each argument is a Value, or lists, tuples and dicts nesting Values (any depth),
+        as TensorFlow's ``tape.watch`` takes a nest: ``tape.watch(model.trainable_variables)``.
         Needed only with ``watch_accessed_variables=False``; harmless otherwise.
 
         Raises:
-            ArgumentTypeError: if an argument is not a Value.
+            ArgumentTypeError: if a leaf is not a Value (the message names the first by
+                its place, ``argument 0['w'][1]``, and counts them); nothing is watched.
             TapeError: if the tape was released or used up.
         """
         self._check_alive("watch")
         flat = self._flat
         assert flat is not None
-        for i, v in enumerate(values):
-            if not is_value(v):
-                raise ArgumentTypeError(
-                    f"watch: argument {i} must be a Value, got {type(v).__name__} {v!r}"
-                )
-        for v in values:
+        for v in values_of(values, "watch"):
             self._explicit.setdefault(v, record.count(flat))
             if isinstance(self._sink, WatchFilter):
                 self._sink.connected.add(v.node)
+
+    def watched_variables(self) -> list[Value]:
+        """TensorFlow's name for :meth:`watched`: the watched Values, in the order they
+        were first watched."""
+        return self._watched("watched_variables")
 
     def watched(self) -> list[Value]:
         """The watched Values, in the order they were first watched.
@@ -177,7 +192,10 @@ class GradientTape:
         ``watch()`` comes back as that very object, and an accessed leaf as a Value of
         the same node (``==`` to yours) holding the number the tape read.
         """
-        self._check_alive("watched")
+        return self._watched("watched")
+
+    def _watched(self, what: str) -> list[Value]:
+        self._check_alive(what)
         explicit = sorted(self._explicit.items(), key=lambda item: item[1])
         seen: dict[Value, None] = {}
         produced: set[Value] = set()
@@ -343,7 +361,7 @@ class GradientTape:
         sources: Value,
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> Value: ...
     @overload
     def gradient(
@@ -351,7 +369,7 @@ class GradientTape:
         target: Target,
         sources: Value,
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> Value | None: ...
     @overload
     def gradient(
@@ -360,7 +378,7 @@ class GradientTape:
         sources: list[Value],
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[Value]: ...
     @overload
     def gradient(
@@ -368,7 +386,7 @@ class GradientTape:
         target: Target,
         sources: list[Value],
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[Value | None]: ...
     @overload
     def gradient(
@@ -377,7 +395,7 @@ class GradientTape:
         sources: tuple[Value, ...],
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> tuple[Value, ...]: ...
     @overload
     def gradient(
@@ -385,7 +403,7 @@ class GradientTape:
         target: Target,
         sources: tuple[Value, ...],
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> tuple[Value | None, ...]: ...
     @overload
     def gradient(
@@ -394,7 +412,7 @@ class GradientTape:
         sources: dict[K, Value],
         output_gradients: object = None,
         *,
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> dict[K, Value]: ...
     @overload
     def gradient(
@@ -402,7 +420,7 @@ class GradientTape:
         target: Target,
         sources: dict[K, Value],
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> dict[K, Value | None]: ...
     @overload
     def gradient(
@@ -410,14 +428,14 @@ class GradientTape:
         target: Target,
         sources: object,
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> NestedGradient: ...
     def gradient(
         self,
         target: Target,
         sources: object,
         output_gradients: object = None,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> object:
         """The gradient of ``target`` with respect to each of ``sources``.
 
@@ -429,7 +447,10 @@ class GradientTape:
             output_gradients: the upstream gradient of the target, a number or a Value
                 (or a structure of them matching ``target``). Default 1.0.
             unconnected_gradients: ``"none"`` gives None for a source the target does
-                not depend on through recorded ops; ``"zero"`` gives ``Value(0.0)``.
+                not depend on through recorded ops; ``"zero"`` gives ``Value(0.0)``;
+                ``"raise"`` raises :class:`UnconnectedGradientError` saying why. Or the
+                mode's member of ``mt.UnconnectedGradients`` (``.NONE``, ``.ZERO``,
+                ``.RAISE``).
 
         Returns:
             The gradients, in the structure of ``sources``.
@@ -450,104 +471,181 @@ class GradientTape:
             self._free(TapeState.USED)
         return rebuild(result)
 
-    # One row per target, each row typed as gradient() types its result for these sources.
+    # One row per target leaf, in the targets' structure, each row typed as gradient()
+    # types its result for these sources; a flat list or tuple of targets is typed here,
+    # any other nest of them (a list of lists, a dict) gives a NestedGradient.
     @overload
     def jacobian(
-        self, targets: Sequence[Value], sources: Value, unconnected_gradients: Literal["zero"]
+        self, targets: list[Value] | list[Value | None], sources: Value, unconnected_gradients: Zero
     ) -> list[Value]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: Value,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[Value | None]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: list[Value],
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[list[Value]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: list[Value],
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[list[Value | None]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: tuple[Value, ...],
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[tuple[Value, ...]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: tuple[Value, ...],
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[tuple[Value | None, ...]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: dict[K, Value],
-        unconnected_gradients: Literal["zero"],
+        unconnected_gradients: Zero,
     ) -> list[dict[K, Value]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: dict[K, Value],
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[dict[K, Value | None]]: ...
     @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: list[Value] | list[Value | None],
         sources: object,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
     ) -> list[NestedGradient]: ...
+    @overload
+    def jacobian(
+        self, targets: tuple[Value | None, ...], sources: Value, unconnected_gradients: Zero
+    ) -> tuple[Value, ...]: ...
+    @overload
     def jacobian(
         self,
-        targets: Sequence[Value],
+        targets: tuple[Value | None, ...],
+        sources: Value,
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[Value | None, ...]: ...
+    @overload
+    def jacobian(
+        self, targets: tuple[Value | None, ...], sources: list[Value], unconnected_gradients: Zero
+    ) -> tuple[list[Value], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: list[Value],
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[list[Value | None], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: tuple[Value, ...],
+        unconnected_gradients: Zero,
+    ) -> tuple[tuple[Value, ...], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: tuple[Value, ...],
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[tuple[Value | None, ...], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: dict[K, Value],
+        unconnected_gradients: Zero,
+    ) -> tuple[dict[K, Value], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
+        sources: dict[K, Value],
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[dict[K, Value | None], ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: tuple[Value | None, ...],
         sources: object,
-        unconnected_gradients: UnconnectedGradients = "none",
+        unconnected_gradients: Unconnected = "none",
+    ) -> tuple[NestedGradient, ...]: ...
+    @overload
+    def jacobian(
+        self,
+        targets: object,
+        sources: object,
+        unconnected_gradients: Unconnected = "none",
+    ) -> NestedGradient: ...
+    def jacobian(
+        self,
+        targets: object,
+        sources: object,
+        unconnected_gradients: Unconnected = "none",
     ) -> object:
-        """One gradient structure per target: row ``i`` is ``gradient(targets[i], sources)``.
+        """One gradient structure per target, in the structure of the targets.
 
-        On a non-persistent tape this is its one allowed call. Each row has the type
-        ``gradient(targets[i], sources)`` has: ``tape.jacobian([y, z], x)`` is a
-        ``list[Value | None]``, ``tape.jacobian([y, z], [a, b])`` a
-        ``list[list[Value | None]]``, and with ``unconnected_gradients="zero"`` no None.
+        ``targets`` is a Value, or any nest of lists, tuples and dicts of Values (a None
+        leaf, an unconnected gradient, depends on nothing). Each leaf ``t`` of it is
+        replaced by ``gradient(t, sources)``, in the structure of ``sources``: the shape
+        of TensorFlow's jacobian, the target's followed by the source's. So a flat list of
+        targets gives one row per target, ``[[y1, y2], [y3, y4]]`` a list of two lists of
+        rows, ``{"loss": y}`` a dict, and one Value its gradient. On a non-persistent tape
+        this is its one allowed call.
+
+        Each row has the type ``gradient(t, sources)`` has: ``tape.jacobian([y, z], x)``
+        is a ``list[Value | None]``, ``tape.jacobian([y, z], [a, b])`` a
+        ``list[list[Value | None]]``, a tuple of targets a tuple, and with
+        ``unconnected_gradients="zero"`` no None.
 
         Example:
             >>> import microtape as mt
             >>> a, b = mt.Value(2.0), mt.Value(3.0)
-            >>> with mt.GradientTape() as tape:
+            >>> with mt.GradientTape(persistent=True) as tape:
             ...     ys = [a * b, a * a]
             >>> tape.jacobian(ys, [a, b])
             [[Value(3.0), Value(2.0)], [Value(4.0), None]]
+            >>> tape.jacobian({"ab": ys[0], "aa": ys[1]}, a)
+            {'ab': Value(3.0), 'aa': Value(4.0)}
 
         Raises:
-            ArgumentTypeError: if ``targets`` is not a sequence of Values.
+            ArgumentTypeError: if a leaf of ``targets`` is not a Value or None (the
+                message names its place, ``targets[1][0]``), or one of ``sources`` not a
+                Value.
         """
         self._check_can_differentiate("jacobian")
         unconnected = mode(unconnected_gradients)
-        given: object = targets
-        if not isinstance(given, (list, tuple)):
-            raise ArgumentTypeError(
-                f"jacobian: targets must be a list or tuple of Values, got {type(given).__name__}"
-            )
-        seeded = [seeds(t, None) for t in targets]
+        try:
+            found, shape = flatten_targets(targets, "targets")
+        except ArgumentTypeError as error:
+            raise ArgumentTypeError(f"jacobian: {error}") from None
+        seeded = [seeds(t, None) for t in found]
         leaves, rebuild = flatten(sources, "sources")
         rows = [rebuild(self._differentiate(s, leaves, unconnected)) for s in seeded]
         if not self.persistent:
             self._free(TapeState.USED)
-        return rows
+        return shape(rows)
 
     # One function per mode; which one runs depends on what records while the tape
     # differentiates. A reader of one mode need not read the others.

@@ -90,24 +90,25 @@ class Tangents:
         try:
             row: Row = rows  # type: ignore[assignment]  # one op of one or two arguments
             out, _, a, _, da, b, _, db, _ = row
+            tangents = self.tangents
+            ta = tangents.get(a)  # type: ignore[arg-type]  # None for a constant: no tangent
+            tb = tangents.get(b)  # type: ignore[arg-type]
+            # t == t is False only for NaN: then a zero slope or tangent may have met an
+            # infinite one, and is a strong zero (see _times), as in the reverse sweeps.
+            if ta is None:
+                if tb is not None:
+                    t = db * tb  # type: ignore[operator]  # a node has a partial
+                    tangents[out] = t if t == t else _times(db, tb)
+            elif tb is None:
+                t = da * ta  # type: ignore[operator]
+                tangents[out] = t if t == t else _times(da, ta)
+            else:
+                t = da * ta + db * tb  # type: ignore[operator]
+                tangents[out] = t if t == t else _times(da, ta) + _times(db, tb)
         except ValueError:  # three or more arguments: several rows (record.py)
             push(self.tangents, rows)
-            return
-        tangents = self.tangents
-        ta = tangents.get(a)  # type: ignore[arg-type]  # None for a constant: no tangent
-        tb = tangents.get(b)  # type: ignore[arg-type]
-        # t == t is False only for NaN: then a zero slope or tangent may have met an
-        # infinite one, and is a strong zero (see _times), as in the reverse sweeps.
-        if ta is None:
-            if tb is not None:
-                t = db * tb  # type: ignore[operator]  # a node has a partial
-                tangents[out] = t if t == t else _times(db, tb)
-        elif tb is None:
-            t = da * ta  # type: ignore[operator]
-            tangents[out] = t if t == t else _times(da, ta)
-        else:
-            t = da * ta + db * tb  # type: ignore[operator]
-            tangents[out] = t if t == t else _times(da, ta) + _times(db, tb)
+        except TypeError:  # None * t: a node with no partial (stop_gradient, record.py)
+            push(self.tangents, rows)
 
     def note_change(self, change: int, /) -> None:
         """A tangent is a direction, not a number the op read: an in-place change of a
@@ -194,7 +195,10 @@ def push_values(tangents: dict[int, Tangent], rows: Rows) -> None:
     on its arguments rebuilt as Values of their nodes, so that each partial, product and
     sum is recorded by whatever records now (the accumulator's outer sinks)."""
     for step in record.ops(rows):
-        given = [None if node is None else tangents.get(node) for node in step.inputs]
+        given = [
+            None if node is None or partial is None else tangents.get(node)
+            for node, partial in zip(step.inputs, step.partials)  # noqa: B905  # same length
+        ]  # no partial: the op passes no tangent through that argument (stop_gradient)
         if all(t is None for t in given):
             continue
         args: list[Value | float] = [

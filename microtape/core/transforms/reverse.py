@@ -36,7 +36,8 @@ from ..recording import record
 from ..recording.context import RECORDING
 from ..recording.record import Entry
 from ..values.op import Op
-from ..values.value import Value, node_value, read, rebuilt
+from ..values.value import Value, next_node, node_value, read, rebuilt
+from .custom import CustomOp, pulled
 from .forward import Tangent, Tangents
 
 __all__ = ["Gradient", "RuleCalled", "float_sweep", "tangent_sweep", "value_sweep"]
@@ -69,18 +70,24 @@ def float_sweep(
     take = get if keep is None else grads.pop
     wanted = keep if keep is not None else ()
     kept: dict[int, float] = {}
-    for _, db, _, b, da, _, a, _, out in record.backwards(flat):
+    for op, db, _, b, da, _, a, _, out in record.backwards(flat):
         g = take(out, None)
         if g is None:  # the target does not depend on this op
             continue
         if out in wanted:
             kept[out] = g
-        if da is not None:  # None: `a` is a constant
+        if da is not None:  # None: `a` is a constant (or the op passes nothing back)
             c = g * da
             if c != c and (da == 0.0 or g == 0.0):
                 c = 0.0  # a zero slope stops even an infinite gradient (0 * inf is NaN)
             prev = get(a)  # type: ignore[arg-type]  # a node wherever da is not None
             grads[a] = c if prev is None else prev + c  # type: ignore[index]
+        elif db is None and type(op) is CustomOp:  # a custom gradient: grad_fn gives them
+            for arg, given in pulled(op, g):
+                c = read(given)
+                prev = get(arg)
+                grads[arg] = c if prev is None else prev + c
+            continue
         if db is not None:
             c = g * db
             if c != c and (db == 0.0 or g == 0.0):
@@ -119,6 +126,11 @@ def value_sweep(
         out, _, a, xa, da, b, xb, db, op = record.row(flat, i)
         g = get(out)
         if g is None or op is None:
+            continue
+        if type(op) is CustomOp:  # grad_fn, called on Values: its ops are recorded
+            for arg, given in pulled(op, g):
+                prev = get(arg)
+                grads[arg] = given if prev is None else prev + given
             continue
         rules = op.derivatives
         if op.arity > 2:
@@ -196,6 +208,14 @@ def tangent_sweep(
             if g is None or op is None:  # not on the way to a target, or a hidden node
                 continue
             dg = dget(out)
+            if type(op) is CustomOp:  # grad_fn's ops, pushed by the accumulator's sink
+                upstream = node_value(g, next_node())
+                if dg is not None:
+                    tangents[upstream.node] = dg
+                for arg, given in pulled(op, upstream):
+                    dgiven = tget(given.node) if type(given) is Value else None
+                    _carry(grads, dgrads, arg, read(given), dgiven, 1.0, None)
+                continue
             if op.arity > 2:
                 nodes, numbers, partials, _ = record.arguments(flat, i, op.arity)
                 args: list[Value | float] = [

@@ -21,7 +21,7 @@ from ..errors import DomainError
 from .interval import Interval
 from .op import Op
 from .value import number as _number
-from .value import use_operators
+from .value import use_methods, use_operators
 
 if TYPE_CHECKING:
     from .value import Value
@@ -290,3 +290,6 @@ BUILTINS: tuple[Op, ...] = (
 """Every built-in op, in the order the table declares them."""
 
 use_operators(add=add, sub=sub, mul=mul, div=div, pow=pow_, neg=neg, abs=abs_)
+use_methods(
+    exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sigmoid=sigmoid, relu=relu, sqrt=sqrt
+)

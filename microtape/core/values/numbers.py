@@ -1,8 +1,9 @@
 """Turning what callers pass into floats, with errors that name the op, argument and value.
 
-A number an op can take is an ``int`` or ``float`` (not a ``bool``). Everything else is
-refused with :class:`~microtape.ArgumentTypeError`; an int too large for a float with
-:class:`~microtape.DomainError`.
+A number an op can take is an ``int`` or ``float``; a ``bool`` is the number it is in
+Python (``True`` is 1.0, ``False`` 0.0), as in Python's own arithmetic and in JAX.
+Everything else is refused with :class:`~microtape.ArgumentTypeError`; an int too large
+for a float with :class:`~microtape.DomainError`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ __all__ = ["as_number", "checked_float", "constant", "short_repr"]
 
 
 def as_number(op: str, arg: str, x: object) -> float:
-    """Return ``x`` as a float if it is a real number (not a bool), else raise.
+    """Return ``x`` as a float if it is a real number (a bool counts: 1.0 or 0.0), else raise.
 
     Raises:
         ArgumentTypeError: naming ``op``, the argument and the offending value.
@@ -23,11 +24,6 @@ def as_number(op: str, arg: str, x: object) -> float:
     c = constant(x)
     if c is not None:
         return c
-    if isinstance(x, bool):
-        raise ArgumentTypeError(
-            f"{op}: {arg}={x!r} is a bool; microtape takes real numbers only, "
-            f"so write {float(x)!r} if you mean the number"
-        )
     raise ArgumentTypeError(
         f"{op}: {arg} must be a Value or a real number (int or float), "
         f"got {type(x).__name__} {short_repr(x)}"
@@ -49,7 +45,7 @@ def constant(x: object) -> float | None:
     Raises:
         DomainError: for an int too large for a float (``10**400``).
     """
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
+    if isinstance(x, (int, float)):  # a bool is an int: True is 1.0
         return checked_float(x)
     return None
 

@@ -26,9 +26,9 @@ import operator
 import threading
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, SupportsFloat, TypeGuard, final
+from typing import TYPE_CHECKING, Final, NoReturn, SupportsFloat, TypeGuard, final
 
-from ..errors import ArgumentTypeError, OpDefinitionError, ValueAsNumberWarning
+from ..errors import ArgumentTypeError, GradAttributeError, OpDefinitionError, ValueAsNumberWarning
 from ..recording.context import RECORDING
 from ..recording.observer import OBSERVER
 from .changes import note_change
@@ -47,6 +47,7 @@ __all__ = [
     "read",
     "rebuilt",
     "shown",
+    "use_methods",
     "use_operators",
 ]
 
@@ -63,7 +64,8 @@ class Value:
 
     Args:
         data: the number; an int, a float, or any object with ``__float__``
-            (such as ``numpy.float32``). A bool, str, complex or None is refused.
+            (such as ``numpy.float32``). A bool is its number (``True`` is 1.0), as
+            in Python; a str, complex or None is refused.
 
     Raises:
         ArgumentTypeError: for anything that is not a real number.
@@ -361,6 +363,100 @@ class Value:
     def __abs__(self) -> Value:
         return _ABS(self)
 
+    # ---- the built-in ops of one argument as methods, as micrograd writes x.relu() ------------
+    # Each is the op itself (x.relu() records what mt.relu(x) records).
+
+    def abs(self) -> Value:
+        """``mt.abs(x)``: ``|x|``, derivative 0 at 0."""
+        return _ABS(self)
+
+    def neg(self) -> Value:
+        """``-x``."""
+        return _NEG(self)
+
+    def exp(self) -> Value:
+        """``mt.exp(x)``: ``e ** x``."""
+        return _EXP(self)
+
+    def log(self) -> Value:
+        """``mt.log(x)``: the natural logarithm, x > 0."""
+        return _LOG(self)
+
+    def sin(self) -> Value:
+        """``mt.sin(x)``."""
+        return _SIN(self)
+
+    def cos(self) -> Value:
+        """``mt.cos(x)``."""
+        return _COS(self)
+
+    def tan(self) -> Value:
+        """``mt.tan(x)``."""
+        return _TAN(self)
+
+    def tanh(self) -> Value:
+        """``mt.tanh(x)``."""
+        return _TANH(self)
+
+    def sigmoid(self) -> Value:
+        """``mt.sigmoid(x)``: ``1 / (1 + e ** -x)``."""
+        return _SIGMOID(self)
+
+    def relu(self) -> Value:
+        """``mt.relu(x)``: ``max(x, 0)``, derivative 0 at 0."""
+        return _RELU(self)
+
+    def sqrt(self) -> Value:
+        """``mt.sqrt(x)``: the square root, x >= 0."""
+        return _SQRT(self)
+
+    # ---- what micrograd and PyTorch put on a value, and a tape does here -------------------
+    # Plain methods and a property, not __getattr__: a class with __getattr__ loses
+    # CPython's fast slot reads (x._data), which the hot path is made of. Hidden from type
+    # checkers, which then flag x.backward() as the missing attribute it is.
+    if not TYPE_CHECKING:
+
+        def backward(self, *args, **kwargs):
+            _no_grad_attribute(
+                self, ".backward()", "record the computation with a tape, then ask the tape"
+            )
+
+        def zero_grad(self, *args, **kwargs):
+            _no_grad_attribute(
+                self,
+                ".zero_grad()",
+                "nothing accumulates on a Value: each tape.gradient call returns fresh gradients",
+            )
+
+        def parameters(self, *args, **kwargs):
+            _no_grad_attribute(
+                self,
+                ".parameters()",
+                "a Value is one number; a model's are model.trainable_variables (mt.nn), "
+                "the sources to ask the tape about",
+            )
+
+        @property
+        def grad(self):
+            _no_grad_attribute(self, ".grad", "a Value holds no gradient: the tape returns them")
+
+        @grad.setter
+        def grad(self, value):
+            _no_grad_attribute(
+                self,
+                ".grad to set",
+                "a Value holds no gradient, so none is zeroed either: each tape.gradient "
+                "call returns fresh ones",
+            )
+
+
+def _no_grad_attribute(value: Value, what: str, why: str) -> NoReturn:
+    raise GradAttributeError(
+        f"{value!r} has no {what}: {why}:\n"
+        "    with mt.GradientTape() as tape:  loss = ...\n"
+        "    grads = tape.gradient(loss, [w, b])  # in the structure of [w, b]"
+    )
+
 
 def number(x: Value | SupportsFloat) -> float:
     """The float of ``x``: ``x.data`` for a Value, ``float(x)`` for anything else.
@@ -507,6 +603,15 @@ _DIV: Op
 _POW: Op
 _NEG: Op
 _ABS: Op
+_EXP: Op
+_LOG: Op
+_SIN: Op
+_COS: Op
+_TAN: Op
+_TANH: Op
+_SIGMOID: Op
+_RELU: Op
+_SQRT: Op
 _ADD_A: float
 _ADD_B: float
 _SUB_A: float
@@ -534,6 +639,16 @@ def use_operators(*, add: Op, sub: Op, mul: Op, div: Op, pow: Op, neg: Op, abs: 
     _ADD, _SUB, _MUL, _DIV, _POW, _NEG, _ABS = add, sub, mul, div, pow, neg, abs
 
 
+def use_methods(
+    *, exp: Op, log: Op, sin: Op, cos: Op, tan: Op, tanh: Op, sigmoid: Op, relu: Op, sqrt: Op
+) -> None:
+    """Make ``x.exp()``, ``x.relu()`` and the other methods of one argument these ops
+    (the built-in table calls this; ``x.abs()`` and ``x.neg()`` are the operators' ops)."""
+    global _EXP, _LOG, _SIN, _COS, _TAN, _TANH, _SIGMOID, _RELU, _SQRT
+    _EXP, _LOG, _SIN, _COS, _TAN, _TANH = exp, log, sin, cos, tan, tanh
+    _SIGMOID, _RELU, _SQRT = sigmoid, relu, sqrt
+
+
 _PROBES: Final = ((2.0, 3.0), (-0.5, 7.25), (0.0, -1.0))
 
 
@@ -557,11 +672,10 @@ def _to_float(data: object) -> float:
             f"Value: data is already a Value ({data!r}); pass data.data to make an "
             "independent copy of its number"
         )
-    if isinstance(data, (bool, complex, str, bytes)) or not hasattr(data, "__float__"):
+    if isinstance(data, (complex, str, bytes)) or not hasattr(data, "__float__"):
         raise ArgumentTypeError(
             f"Value: data must be a real number (int, float, or an object with __float__), "
             f"got {type(data).__name__} {short_repr(data)}"
-            + (f"; write {float(data)!r} if you mean the number" if isinstance(data, bool) else "")
         )
     return checked_float(data)
 
