@@ -69,6 +69,7 @@ __all__ = [
     "to_sympy",
     "value_and_grad",
     "vjp",
+    "where",
 ]
 
 __version__ = "0.1.0"
@@ -104,7 +105,7 @@ from .core.tapes.view import Record, TapeState, TapeView
 from .core.transforms.custom import custom_gradient
 from .core.values.builtins import abs_ as abs
 from .core.values.builtins import add as _add
-from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh
+from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh, where
 from .core.values.builtins import pow_ as pow
 from .core.values.interval import Interval
 from .core.values.op import Op

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from .core.errors import ArgumentTypeError, DomainError, ShapeError
-from .core.values.builtins import abs_, exp, log, relu
+from .core.values.builtins import abs_, exp, log, relu, where
 from .core.values.value import Value, number
 
 __all__ = [
@@ -191,14 +191,13 @@ def binary_crossentropy(
 
     def from_logit(t: float, z: Number) -> Number:
         t = target(t)
-        # Two forms of the same smooth function, chosen by the sign of z so that exp
-        # only ever sees a non-positive number. Both are differentiable everywhere, so
-        # the gradient is right at z == 0 too (unlike the max(z, 0) + log(1 + e^-|z|)
-        # form, whose two kinks at 0 each take derivative 0 by convention).
-        if z > 0.0:
-            softplus = z + log(1.0 + exp(-z))
-        else:
-            softplus = log(1.0 + exp(z))
+        # softplus(z) = max(z, 0) + log(1 + e^-|z|): exp only ever sees a non-positive
+        # number. Written with ops, not a Python branch on z, so that a compiled step
+        # meets no guard: relu(z) is max(z, 0), and where(z, -z, z) is -|z|, except at
+        # z == 0, where it takes z's slope (1) rather than abs's kink (0), so that the
+        # gradient there is sigmoid(0) - t, as everywhere else. For z > 0 these are the
+        # very float operations of z + log(1 + e^-z); for z <= 0, of log(1 + e^z).
+        softplus = relu(z) + log(1.0 + exp(where(z, -z, z)))
         return softplus - t * z
 
     def from_probability(t: float, q: Number) -> Number:

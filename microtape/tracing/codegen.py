@@ -38,6 +38,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Final, NoReturn, cast
 
+from ..core.values import builtins as _b
 from ..core.values.op import Op
 from .chunks import assemble
 from .program import Program, Sweep
@@ -111,6 +112,7 @@ _HELPERS: Final[dict[str, object]] = {
     "_nan": _nan,
     "_refuse": _refuse,
     "_fpow": _fpow,
+    "_sigmoid": _b._sigmoid,
     "_same": _same,
     "_result": _result,
     "_partial": _partial,

@@ -55,9 +55,16 @@ _PARTIAL: Final[dict[Op, Callable[[int, list[str]], str]]] = {
     _b.div: lambda i, x: f"(1.0 / {x[1]})" if i == 0 else f"(-({x[0]} / {x[1]}) / {x[1]})",
     _b.neg: lambda i, x: MINUS_ONE,
     _b.relu: lambda i, x: f"(1.0 if {x[0]} > 0.0 else 0.0)",
+    # tanh's rule, 4 s(2x) s(-2x), on floats: the same operations as the rule's own.
+    _b.tanh: lambda i, x: f"(4.0 * _sigmoid(2.0 * {x[0]}) * _sigmoid(-2.0 * {x[0]}))",
     _b.hold: lambda i, x: ONE if i == 0 else "0.0",
 }
-_READS: Final[dict[Op, tuple[int, ...]]] = {_b.mul: (0, 1), _b.div: (0, 1), _b.relu: (0,)}
+_READS: Final[dict[Op, tuple[int, ...]]] = {
+    _b.mul: (0, 1),
+    _b.div: (0, 1),
+    _b.relu: (0,),
+    _b.tanh: (0,),
+}
 """The arguments whose numbers an op's written-out partials read."""
 _FLOAT_FORWARDS: Final = frozenset(_b.BUILTINS)
 """Ops whose forward returns a float for floats, so that no check is written."""

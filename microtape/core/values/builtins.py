@@ -45,6 +45,7 @@ __all__ = [
     "sub",
     "tan",
     "tanh",
+    "where",
 ]
 
 
@@ -151,6 +152,18 @@ def _pow_dy(x: Value | float, y: Value | float) -> Value | float:
     )
 
 
+def _where(condition: float, x: float, y: float) -> float:
+    return x if condition > 0.0 else y
+
+
+def _where_dx(condition: Value | float, x: Value | float, y: Value | float) -> float:
+    return 1.0 if _number(condition) > 0.0 else 0.0
+
+
+def _where_dy(condition: Value | float, x: Value | float, y: Value | float) -> float:
+    return 0.0 if _number(condition) > 0.0 else 1.0
+
+
 # Kinks: the derivative at 0 is 0, as in PyTorch. abs'(x) is sign(x), NaN at NaN;
 # relu'(x) is 1 where x > 0 and 0 elsewhere, NaN included, as TensorFlow, PyTorch and
 # JAX have it (relu(nan) itself is NaN).
@@ -252,6 +265,15 @@ relu = Op("relu", _relu,
           sympy=lambda x: sp().Piecewise((x, x > 0), (0, True)),
           doc="max(x, 0); derivative 0 at x = 0")
 
+# A per-sample choice written as one op, as jnp.where and tf.where are: no Python branch,
+# so mt.function meets no guard. The condition's slope is 0 (a kink, by convention).
+where = Op("where", _where,
+           [lambda condition, x, y: 0.0,
+            _where_dx,
+            _where_dy],
+           sympy=lambda condition, x, y: sp().Piecewise((x, condition > 0), (y, True)),
+           doc="x where condition > 0, else y (NaN picks y); derivative 0 in condition")
+
 sqrt: Op = Op("sqrt", math.sqrt,
           [lambda x: 0.5 / sqrt(x)],
           sympy=lambda x: sp().sqrt(x), domain=[NONNEGATIVE],
@@ -284,6 +306,7 @@ BUILTINS: tuple[Op, ...] = (
     tanh,
     sigmoid,
     relu,
+    where,
     sqrt,
     hold,
 )
