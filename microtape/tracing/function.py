@@ -235,8 +235,7 @@ class Function(Generic[P, R]):
         eager_result = rebuild(out_plan, [_plain(tracer, leaf) for leaf in out_leaves])
         # Writing the code makes millions of small objects that all live until it is
         # done: the cycle collector would scan them again and again, for nothing.
-        collecting = gc.isenabled()
-        gc.disable()
+        _collector_paused()
         try:
             made, outputs = self._results(tracer, out_leaves, argument_leaf)
             name = getattr(self.python_function, "__name__", "traced")
@@ -256,8 +255,7 @@ class Function(Generic[P, R]):
                 self._refuse(entry, f"its code could not be written ({error!r})")
                 return eager_result  # type: ignore[return-value]
         finally:
-            if collecting:
-                gc.enable()
+            _collector_resumed()
         path = Path(program, generated, captured, made, out_plan)
         with self._lock:
             if not any(p.expected == path.expected for p in entry.paths):
@@ -345,6 +343,32 @@ class Function(Generic[P, R]):
         if key not in self._warned:
             self._warned.add(key)
             warnings.warn(message, TracingWarning, stacklevel=stacklevel)
+
+
+_collector_lock = threading.Lock()
+_writing = 0  # traces writing code now, in all threads
+_was_collecting = False  # whether the collector was on when the first of them began
+
+
+def _collector_paused() -> None:
+    """The garbage collector off while code is written: the first trace in turns it off,
+    noting whether it was on (a trace that found it off for another's sake must not
+    leave it off)."""
+    global _writing, _was_collecting
+    with _collector_lock:
+        if _writing == 0:
+            _was_collecting = gc.isenabled()
+            gc.disable()
+        _writing += 1
+
+
+def _collector_resumed() -> None:
+    """The last trace out turns the collector back on, if it was on."""
+    global _writing
+    with _collector_lock:
+        _writing -= 1
+        if _writing == 0 and _was_collecting:
+            gc.enable()
 
 
 def _plain(tracer: Tracer, leaf: object) -> object:
