@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -69,6 +70,19 @@ class Function(Generic[P, R]):
     def __repr__(self) -> str:
         name = getattr(self.python_function, "__qualname__", repr(self.python_function))
         return f"<mt.function {name}: {self._traces} trace(s)>"
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        """Pickled, and copied, as a plain function is: by its qualified name where its
+        module holds it there (the compiled function itself comes back); otherwise as a
+        new compiled function of the function as written, which must then pickle (a
+        callable object does), with nothing traced yet (``copy.deepcopy`` copies the
+        function as written, whose Values the traced code must not keep reading)."""
+        found: object = sys.modules.get(getattr(self, "__module__", ""))
+        for part in getattr(self, "__qualname__", "<unnamed>").split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return self.__qualname__
+        return (Function, (self.python_function, self.max_traces))
 
     def __get__(self, instance: object, owner: type | None = None) -> Callable[..., R]:
         if instance is None:
