@@ -10,13 +10,16 @@ from __future__ import annotations
 import copy
 import gc
 import pickle
+import struct
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 
 import pytest
 
 import microtape as mt
+from microtape.tracing import codegen
 
 # ---- the garbage collector, with traces in several threads at once ----------------------------
 
@@ -152,3 +155,98 @@ def test_a_copy_of_a_compiled_function_made_in_a_function_works() -> None:
     for twin in (copy.copy(compiled), copy.deepcopy(compiled)):
         assert twin(mt.Value(3.0)).data == 27.0
         assert twin.max_traces == 3 and twin.python_function is cube
+
+
+# ---- ops whose names are names of the generated code ---------------------------------------------
+
+# Names the generated code gives its parameters, locals, helpers and functions, as op names:
+# the code reaches an op through globals named after it, which must never be one of these.
+INTERNAL_NAMES = [
+    "x", "k", "s", "b", "t", "run", "forward0", "forward1", "back0", "bforward2",
+    "tback0", "v0", "g0", "d0", "d0_0", "c0", "s0", "math", "inf", "nan", "type",
+    "float", "miss", "same", "result", "partial", "refuse",
+]  # fmt: skip
+
+
+def _bits(x: object) -> object:
+    """A result with every float as its bits, so that == compares to the last bit."""
+    if isinstance(x, mt.Value):
+        return ("Value", struct.pack("<d", mt.number(x)))
+    if isinstance(x, float):
+        return ("float", struct.pack("<d", x))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, [_bits(e) for e in x])
+    return x
+
+
+def _scaled_square(name: str, scale: float) -> mt.Op:
+    """An op named ``name``, ``scale * x * x`` for ``x > -100``: each its own scale, so
+    that code calling one op's forward or rule for another's gives other numbers."""
+    return mt.Op(
+        name,
+        lambda x: scale * x * x,
+        [lambda x: 2.0 * scale * x],
+        domain=[mt.Interval(-100.0)],
+    )
+
+
+def _compiled(ops: list[mt.Op]) -> Callable[[list[float]], object]:
+    params = [mt.Value(0.1 * i) for i in range(8)]
+
+    def loss(xs: list[float]) -> tuple[mt.Value, list[mt.Value | None]]:
+        with mt.GradientTape() as tape:
+            total = mt.Value(0.0)
+            for x in xs:
+                for op in ops:
+                    h = [op(p * x) for p in params]
+                    total = total + sum(h[1:], h[0]) * 0.5
+        return total, tape.gradient(total, params)
+
+    return loss
+
+
+@pytest.mark.parametrize("long", [False, True], ids=["one function", "cut into functions"])
+@pytest.mark.parametrize("name", INTERNAL_NAMES)
+def test_an_op_named_as_the_generated_code_names_things_runs_as_code(
+    name: str, long: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if long:  # a few ops a function: shared functions, bundled arguments, constants
+        monkeypatch.setattr(codegen, "CHUNK", 30)
+    loss = _compiled([_scaled_square(name, 1.0)])
+    compiled = mt.function(loss)
+    xs = [0.01 * i for i in range(12 if long else 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fall back to Python, no warning
+        compiled(xs)
+        others = [0.5 + 0.02 * i for i in range(len(xs))]
+        assert _bits(compiled(others)) == _bits(loss(others))
+        assert ("def _forward" in compiled.code(others)) == long  # runs as code
+    assert compiled.traces == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [
+        ("sq", "rule0_sq"),
+        ("sq", "outside0_sq"),
+        ("sq", "op_sq"),
+        ("sq", "f_sq"),
+        ("sq", "sq2"),
+        ("x", "\uff58"),  # a fullwidth x: Python reads it as x
+        ("fix", "\ufb01x"),  # a ligature fi
+    ],
+)
+def test_ops_whose_names_meet_in_the_generated_code_each_call_their_own(
+    name: str, other: str
+) -> None:
+    # The code reached an op "sq" as _sq, its rule as _rule0_sq: an op named "rule0_sq"
+    # had its forward written as _rule0_sq too, and one of the two took the other's place.
+    ops = [_scaled_square(name, 1.0), _scaled_square(other, 100.0)]
+    ops.append(_scaled_square(name, 10_000.0))  # another op of the same name
+    loss = _compiled(ops)
+    compiled = mt.function(loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled([0.25])
+        assert _bits(compiled([0.75])) == _bits(loss([0.75]))
+        compiled.code([0.75])
