@@ -31,7 +31,7 @@ from ..core.recording.context import RECORDING, Entered
 from ..core.recording.observer import OBSERVER
 from ..core.values.value import Value, observe, read
 from .codegen import NotANumber, Retrace, generate
-from .nest import Key, Plan, find, flatten, key, labels, rebuild
+from .nest import Key, Plan, find, flatten, key, keywords, labels, rebuild
 from .path import ARGUMENT, CONSTANT, NUMBER, STATIC, VALUE, Entry, Leaf, Path
 from .trace import Tracer
 
@@ -63,6 +63,7 @@ class Function(Generic[P, R]):
         self.max_traces: Final = max_traces
         self._entries: dict[Key, Entry] = {}
         self._traces = 0
+        self._other_paths: dict[str, int] = {}  # why a structure got another path -> how often
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         functools.update_wrapper(self, fn)
@@ -111,11 +112,13 @@ class Function(Generic[P, R]):
         ]
         path = entry.paths[0] if entry.paths else None
         tried: list[Path] = []
+        reason = ""
         while path is not None:
             try:
                 result = path.call(list(numbers), leaves)
             except Retrace as miss:
                 tried.append(path)
+                reason = path.why(miss.check)
                 path = self._next(entry, path, miss.check, tried)
                 continue
             except NotANumber:
@@ -127,7 +130,7 @@ class Function(Generic[P, R]):
                     entry.paths.remove(path)
                     entry.paths.insert(0, path)
             return result  # type: ignore[return-value]
-        return self._trace(entry, leaves, plan, args, kwargs)
+        return self._trace(entry, leaves, plan, args, kwargs, reason=reason)
 
     def code(self, *args: object, **kwargs: object) -> str:
         """The generated source that a call with these arguments runs.
@@ -189,22 +192,18 @@ class Function(Generic[P, R]):
         args: tuple[object, ...],
         kwargs: dict[str, object],
         failed: bool = False,
+        reason: str = "",
     ) -> R:
         """Run the function while tracing it, and keep the code of its path.
 
         ``failed``: the code of a path failed (an op raised): Python then raises the op's
         own error, or takes another path; past ``max_traces`` it runs as written, with no
-        warning (it is no new path).
+        warning (it is no new path). ``reason``: why the traced paths did not fit.
         """
         if self._traces >= self.max_traces:
             if failed:
                 return self._python(args, kwargs)
-            self._warn(
-                "budget",
-                f"{self!r} was traced {self._traces} times (max_traces={self.max_traces}); "
-                "calls that take a new path run in Python. A guard that flips from call to "
-                "call (a comparison of Values) makes a new path each time",
-            )
+            self._warn("budget", self._used_up(entry, reason))
             return self._python(args, kwargs)
         tracer = Tracer()
         inputs: list[object] = []
@@ -273,6 +272,9 @@ class Function(Generic[P, R]):
         path = Path(program, generated, captured, made, out_plan)
         with self._lock:
             if not any(p.expected == path.expected for p in entry.paths):
+                if entry.paths:
+                    why = reason or "an op failed in the code of another path"
+                    self._other_paths[why] = self._other_paths.get(why, 0) + 1
                 entry.paths.insert(0, path)
                 self._traces += 1
             elif failed:  # the code failed where Python did not, on this very path
@@ -284,6 +286,43 @@ class Function(Generic[P, R]):
                 )
             # else another thread traced this path meanwhile: its code is the same
         return eager_result  # type: ignore[return-value]
+
+    def _used_up(self, entry: Entry, reason: str) -> str:
+        """The warning that ``max_traces`` is used up: what the traces were made for (other
+        arguments, or other paths of the same ones, and why), and what this call needs."""
+        with self._lock:
+            keys = [k for k, e in self._entries.items() if e.paths]
+            others = dict(self._other_paths)
+        n, structures, more = self._traces, len(keys), sum(others.values())
+        if structures > 1 and len({keywords(k) for k in keys}) == structures:
+            kind = "sets of keyword arguments"
+        else:
+            kind = "structures of arguments"
+        why = " or where ".join(r + f" ({t} times)" * (t > 1) for r, t in others.items())
+        if not more:
+            made = f"{n} traces were made for {n} different {kind}"
+        elif structures == 1:
+            made = f"{n} traces were made for one structure of arguments: the first path, "
+            made += f"and {more} more where {why}"
+        else:
+            made = f"{n} traces were made: the first paths of {structures} different {kind}, "
+            made += f"and {more} more where {why}"
+        this = (
+            f"This call takes another path: {reason or 'a check came out the other way'}"
+            if entry.paths
+            else "This call's arguments have a structure not traced yet"
+        )
+        text = (
+            f"{self!r}: max_traces={self.max_traces} is used up. {made}. {this}. Calls that "
+            "need another trace run in Python"
+        )
+        if structures > 1:
+            text += (
+                ". A function is traced apart for each set of keyword arguments, each shape "
+                "of the lists, tuples and dicts of its arguments, and each int, str or other "
+                "object among them that is not a Value or a float"
+            )
+        return text
 
     def _results(
         self, tracer: Tracer, leaves: list[object], argument_leaf: dict[int, int]

@@ -30,7 +30,7 @@ class Path:
     """One traced path: its code, the Values it reads from before the call, and how to
     turn the numbers it returns into the function's result."""
 
-    __slots__ = ("captured", "expected", "generated", "leaves", "plan")
+    __slots__ = ("captured", "expected", "generated", "leaves", "plan", "reasons")
 
     def __init__(
         self,
@@ -44,7 +44,16 @@ class Path:
         self.captured = captured
         self.leaves = leaves
         self.plan = plan
-        self.expected: list[Hashable] = [_expected(c) for c in program.checks()]
+        checks = program.checks()
+        self.expected: list[Hashable] = [_expected(c) for c in checks]
+        shared: dict[str, str] = {}  # one string for the many checks of one line
+        self.reasons = [shared.setdefault(r, r) for r in map(_reason, checks)]
+
+    def why(self, check: int | None) -> str:
+        """Why a call that failed check ``check`` (None: an op's domain) needs another path."""
+        if check is None:
+            return "an op's argument left its domain"
+        return self.reasons[check]
 
     def call(self, numbers: list[float], arguments: list[object]) -> object:
         numbers.extend(read(v) for v in self.captured)
@@ -72,6 +81,14 @@ def _expected(check: Guard | Same | RuleCheck) -> Hashable:
     if isinstance(check, Same):
         return ("same", check.number.hex())
     return ("rule", id(check))  # never equal across paths: any path may pass it
+
+
+def _reason(check: Guard | Same | RuleCheck) -> str:
+    if isinstance(check, Guard):
+        return f"a comparison of Values came out the other way{check.where}"
+    if isinstance(check, Same):
+        return f"a number read by {check.how} changed{check.where}"
+    return f"a derivative rule of {check.op.name} took another branch"
 
 
 class Entry:

@@ -250,3 +250,91 @@ def test_ops_whose_names_meet_in_the_generated_code_each_call_their_own(
         compiled([0.25])
         assert _bits(compiled([0.75])) == _bits(loss([0.75]))
         compiled.code([0.75])
+
+
+# ---- what the warning says when max_traces is used up --------------------------------------------
+
+
+def test_traces_used_up_by_sets_of_keyword_arguments_are_said_to_be() -> None:
+    def weighted(x: mt.Value, **weights: float) -> mt.Value:
+        return x * sum(weights.values(), 0.0)
+
+    compiled = mt.function(weighted, max_traces=3)
+    for name in ("a", "b", "c"):
+        assert compiled(mt.Value(2.0), **{name: 0.5}).data == 1.0
+    with pytest.warns(mt.TracingWarning) as caught:
+        assert compiled(mt.Value(2.0), d=0.5).data == 1.0  # a fourth set: Python
+    (message,) = [str(w.message) for w in caught]
+    assert "max_traces=3 is used up" in message
+    assert "3 traces were made for 3 different sets of keyword arguments" in message
+    assert "This call's arguments have a structure not traced yet" in message
+    assert "comparison" not in message  # no guard flipped: none is blamed
+
+
+def test_traces_used_up_by_other_ints_are_said_to_be_for_structures_of_arguments() -> None:
+    def power(x: mt.Value, n: int) -> mt.Value:
+        y = x
+        for _ in range(n - 1):
+            y = y * x
+        return y
+
+    compiled = mt.function(power, max_traces=2)
+    assert compiled(mt.Value(2.0), 2).data == 4.0
+    assert compiled(mt.Value(2.0), 3).data == 8.0
+    with pytest.warns(mt.TracingWarning) as caught:
+        assert compiled(mt.Value(2.0), 4).data == 16.0
+    (message,) = [str(w.message) for w in caught]
+    assert "2 traces were made for 2 different structures of arguments" in message
+    assert "each int, str or other object" in message
+    assert "comparison" not in message
+
+
+def test_traces_used_up_by_a_guard_that_flips_name_its_line() -> None:
+    def bucket(x: mt.Value) -> mt.Value:
+        if x < 1.0:
+            return x
+        if x < 2.0:
+            return x * 2.0
+        return x * 3.0
+
+    first = bucket.__code__.co_firstlineno + 1  # the line of each comparison
+    second = first + 2
+    compiled = mt.function(bucket, max_traces=2)
+    assert compiled(mt.Value(0.5)).data == 0.5
+    assert compiled(mt.Value(1.5)).data == 3.0  # the first guard flipped: a second path
+    with pytest.warns(mt.TracingWarning) as caught:
+        assert compiled(mt.Value(2.5)).data == 7.5  # the second one flips: Python
+    (message,) = [str(w.message) for w in caught]
+    file = "test_function_fixes.py"
+    assert (
+        "2 traces were made for one structure of arguments: the first path, and 1 more where "
+        f"a comparison of Values came out the other way (at {file}:{first})"
+    ) in message
+    assert (
+        "This call takes another path: a comparison of Values came out the other way "
+        f"(at {file}:{second})"
+    ) in message
+    assert "keyword" not in message  # one structure of arguments: none is blamed
+
+
+def test_traces_used_up_by_both_say_how_many_of_each() -> None:
+    def step(x: mt.Value, lr: float, **options: float) -> mt.Value:
+        if x > 0.0:
+            return x * float(lr)
+        return -x
+
+    compiled = mt.function(step, max_traces=4)
+    compiled(mt.Value(1.0), 0.5, a=1.0)
+    compiled(mt.Value(1.0), 0.5, b=1.0)
+    compiled(mt.Value(-1.0), 0.5, b=1.0)  # the comparison flips
+    compiled(mt.Value(1.0), 0.25, b=1.0)  # float(lr) reads another number
+    with pytest.warns(mt.TracingWarning) as caught:
+        assert compiled(mt.Value(1.0), 0.125, b=1.0).data == 0.125
+    (message,) = [str(w.message) for w in caught]
+    line = step.__code__.co_firstlineno
+    assert (
+        "4 traces were made: the first paths of 2 different sets of keyword arguments, and 2 "
+        "more where a comparison of Values came out the other way "
+        f"(at test_function_fixes.py:{line + 1}) or where a number read by float() changed "
+        f"(at test_function_fixes.py:{line + 2})"
+    ) in message
