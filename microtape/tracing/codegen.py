@@ -54,12 +54,14 @@ blocks take up to twice as many, in whole blocks)."""
 class Retrace(Exception):
     """The generated code cannot answer this call: run the function in Python.
 
-    ``check`` is the index of the check that failed (another path), or None.
+    ``check`` is the index of the check that failed (another path), or None; ``why``
+    says why where no check of the code failed.
     """
 
-    def __init__(self, check: int | None = None) -> None:
+    def __init__(self, check: int | None = None, why: str | None = None) -> None:
         super().__init__(check)
         self.check = check
+        self.why = why
 
 
 class NotANumber(Exception):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from ..core.recording.context import RECORDING, Entered
 from ..core.recording.observer import OBSERVER
 from ..core.values.value import Value, observe, read
 from .codegen import NotANumber, Retrace, generate
-from .nest import Key, Plan, expressions, find, flatten, key, labels, rebuild
+from .nest import Key, Plan, expressions, find, flatten, key, keywords, labels, rebuild
 from .path import ARGUMENT, CONSTANT, NUMBER, SOURCE, STATIC, VALUE, Entry, Leaf, Path
 from .sources import lengths, reach
 from .trace import Tracer
@@ -63,6 +64,7 @@ class Function(Generic[P, R]):
         self.max_traces: Final = max_traces
         self._entries: dict[Key, Entry] = {}
         self._traces = 0
+        self._other_paths: dict[str, int] = {}  # why a structure got another path -> how often
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         functools.update_wrapper(self, fn)
@@ -70,6 +72,19 @@ class Function(Generic[P, R]):
     def __repr__(self) -> str:
         name = getattr(self.python_function, "__qualname__", repr(self.python_function))
         return f"<mt.function {name}: {self._traces} trace(s)>"
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        """Pickled, and copied, as a plain function is: by its qualified name where its
+        module holds it there (the compiled function itself comes back); otherwise as a
+        new compiled function of the function as written, which must then pickle (a
+        callable object does), with nothing traced yet (``copy.deepcopy`` copies the
+        function as written, whose Values the traced code must not keep reading)."""
+        found: object = sys.modules.get(getattr(self, "__module__", ""))
+        for part in getattr(self, "__qualname__", "<unnamed>").split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return self.__qualname__
+        return (Function, (self.python_function, self.max_traces))
 
     def __get__(self, instance: object, owner: type | None = None) -> Callable[..., R]:
         if instance is None:
@@ -101,11 +116,13 @@ class Function(Generic[P, R]):
         ]
         path = entry.paths[0] if entry.paths else None
         tried: list[Path] = []
+        reason = ""
         while path is not None:
             try:
                 result = path.call(list(numbers), leaves, self.python_function, args, kwargs)
             except Retrace as miss:
                 tried.append(path)
+                reason = miss.why or path.why(miss.check)
                 path = self._next(entry, path, miss.check, tried)
                 continue
             except NotANumber:
@@ -117,7 +134,7 @@ class Function(Generic[P, R]):
                     entry.paths.remove(path)
                     entry.paths.insert(0, path)
             return result  # type: ignore[return-value]
-        return self._trace(entry, leaves, plan, args, kwargs)
+        return self._trace(entry, leaves, plan, args, kwargs, reason=reason)
 
     def code(self, *args: object, **kwargs: object) -> str:
         """The generated source that a call with these arguments runs.
@@ -194,22 +211,18 @@ class Function(Generic[P, R]):
         args: tuple[object, ...],
         kwargs: dict[str, object],
         failed: bool = False,
+        reason: str = "",
     ) -> R:
         """Run the function while tracing it, and keep the code of its path.
 
         ``failed``: the code of a path failed (an op raised): Python then raises the op's
         own error, or takes another path; past ``max_traces`` it runs as written, with no
-        warning (it is no new path).
+        warning (it is no new path). ``reason``: why the traced paths did not fit.
         """
         if self._traces >= self.max_traces:
             if failed:
                 return self._python(args, kwargs)
-            self._warn(
-                "budget",
-                f"{self!r} was traced {self._traces} times (max_traces={self.max_traces}); "
-                "calls that take a new path run in Python. A guard that flips from call to "
-                "call (a comparison of Values) makes a new path each time",
-            )
+            self._warn("budget", self._used_up(entry, reason))
             return self._python(args, kwargs)
         tracer = Tracer()
         inputs: list[object] = []
@@ -268,8 +281,7 @@ class Function(Generic[P, R]):
         eager_result = rebuild(out_plan, [_plain(tracer, leaf) for leaf in out_leaves])
         # Writing the code makes millions of small objects that all live until it is
         # done: the cycle collector would scan them again and again, for nothing.
-        collecting = gc.isenabled()
-        gc.disable()
+        _collector_paused()
         try:
             made, outputs, before = self._results(tracer, out_leaves, argument_leaf, leaves)
             name = getattr(self.python_function, "__name__", "traced")
@@ -302,11 +314,13 @@ class Function(Generic[P, R]):
                 self._refuse(entry, f"its code could not be written ({error!r})")
                 return self._as_written(tracer, eager_result, args, kwargs)
         finally:
-            if collecting:
-                gc.enable()
+            _collector_resumed()
         path = Path(program, generated, sources, len(captured), made, out_plan)
         with self._lock:
             if not any(p.same(path) for p in entry.paths):
+                if entry.paths:
+                    why = reason or "an op failed in the code of another path"
+                    self._other_paths[why] = self._other_paths.get(why, 0) + 1
                 entry.paths.insert(0, path)
                 self._traces += 1
             elif failed:  # the code failed where Python did not, on this very path
@@ -318,6 +332,49 @@ class Function(Generic[P, R]):
                 )
             # else another thread traced this path meanwhile: its code is the same
         return eager_result  # type: ignore[return-value]
+
+    def _used_up(self, entry: Entry, reason: str) -> str:
+        """The warning that ``max_traces`` is used up: what the traces were made for (other
+        arguments, or other paths of the same ones, and why), and what this call needs."""
+        with self._lock:
+            keys = [k for k, e in self._entries.items() if e.paths]
+            others = dict(self._other_paths)
+        n, structures, more = self._traces, len(keys), sum(others.values())
+        if structures > 1 and len({keywords(k) for k in keys}) == structures:
+            kind = "sets of keyword arguments"
+        else:
+            kind = "structures of arguments"
+        why = " or where ".join(r + f" ({t} times)" * (t > 1) for r, t in others.items())
+        if not more:
+            made = f"{n} traces were made for {n} different {kind}"
+        elif structures == 1:
+            made = f"{n} traces were made for one structure of arguments: the first path, "
+            made += f"and {more} more where {why}"
+        else:
+            made = f"{n} traces were made: the first paths of {structures} different {kind}, "
+            made += f"and {more} more where {why}"
+        this = (
+            f"This call takes another path: {reason or 'a check came out the other way'}"
+            if entry.paths
+            else "This call's arguments have a structure not traced yet"
+        )
+        text = (
+            f"{self!r}: max_traces={self.max_traces} is used up. {made}. {this}. Calls that "
+            "need another trace run in Python"
+        )
+        if "comparison" in why or "comparison" in reason:
+            text += (
+                ". A choice made per sample with a comparison (z if z > 0 else ...) makes "
+                "a path per pattern of outcomes: write it with ops, mt.where(z, x, y), "
+                "mt.relu or mt.abs, and the code meets no guard (docs/function.md)"
+            )
+        if structures > 1:
+            text += (
+                ". A function is traced apart for each set of keyword arguments, each shape "
+                "of the lists, tuples and dicts of its arguments, and each int, str or other "
+                "object among them that is not a Value or a float"
+            )
+        return text
 
     def _results(
         self,
@@ -447,6 +504,32 @@ def _hashable(leaf: object) -> bool:
     except TypeError:
         return False
     return True
+
+
+_collector_lock = threading.Lock()
+_writing = 0  # traces writing code now, in all threads
+_was_collecting = False  # whether the collector was on when the first of them began
+
+
+def _collector_paused() -> None:
+    """The garbage collector off while code is written: the first trace in turns it off,
+    noting whether it was on (a trace that found it off for another's sake must not
+    leave it off)."""
+    global _writing, _was_collecting
+    with _collector_lock:
+        if _writing == 0:
+            _was_collecting = gc.isenabled()
+            gc.disable()
+        _writing += 1
+
+
+def _collector_resumed() -> None:
+    """The last trace out turns the collector back on, if it was on."""
+    global _writing
+    with _collector_lock:
+        _writing -= 1
+        if _writing == 0 and _was_collecting:
+            gc.enable()
 
 
 def _plain(tracer: Tracer, leaf: object) -> object:

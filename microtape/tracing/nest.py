@@ -17,12 +17,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Hashable, Mapping
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 from ..core.tapes.arguments import Plan, like, rebuilt
 from ..core.values.value import Value
 
-__all__ = ["Key", "Plan", "expressions", "find", "flatten", "key", "labels", "rebuild"]
+__all__ = ["Key", "Plan", "expressions", "find", "flatten", "key", "keywords", "labels", "rebuild"]
 
 Key: TypeAlias = tuple[Hashable, ...]
 """What two calls must share for one trace to fit both."""
@@ -115,6 +115,13 @@ def key(leaves: list[object], plan: Plan) -> Key | None:
                 return None
             kinds.append((type(leaf), leaf))
     return (tuple(shape), tuple(kinds))
+
+
+def keywords(found: Key) -> Hashable:
+    """The names of the keyword arguments, in order, in the key of ``(args, kwargs)``:
+    the shape of the kwargs dict, the last container before the outer tuple."""
+    shape = cast(tuple[Hashable, ...], found[0])
+    return shape[-2]
 
 
 def rebuild(plan: Plan, leaves: list[object]) -> object:

@@ -32,7 +32,7 @@ class Path:
     """One traced path: its code, the Values it reads from before the call, and how to
     turn the numbers it returns into the function's result."""
 
-    __slots__ = ("expected", "generated", "leaves", "plan", "reads", "sources")
+    __slots__ = ("expected", "generated", "leaves", "plan", "reads", "reasons", "sources")
 
     def __init__(
         self,
@@ -48,7 +48,16 @@ class Path:
         self.reads = reads  # the first `reads` Values found are inputs of the code
         self.leaves = leaves
         self.plan = plan
-        self.expected: list[Hashable] = [_expected(c) for c in program.checks()]
+        checks = program.checks()
+        self.expected: list[Hashable] = [_expected(c) for c in checks]
+        shared: dict[str, str] = {}  # one string for the many checks of one line
+        self.reasons = [shared.setdefault(r, r) for r in map(_reason, checks)]
+
+    def why(self, check: int | None) -> str:
+        """Why a call that failed check ``check`` (None: an op's domain) needs another path."""
+        if check is None:
+            return "an op's argument left its domain"
+        return self.reasons[check]
 
     def same(self, other: Path) -> bool:
         """Whether ``other`` is this path traced again: the same checks, the same
@@ -65,7 +74,7 @@ class Path:
     ) -> object:
         found = self.sources.values(fn, args, kwargs, arguments)
         if found is None:
-            raise Retrace(None)
+            raise Retrace(None, "something the function reads from before the call changed")
         numbers.extend(read(v) for v in found[: self.reads])  # type: ignore[arg-type]
         out = self.generated.run(numbers)
         made: dict[int, Value] = {}
@@ -93,6 +102,14 @@ def _expected(check: Guard | Same | RuleCheck) -> Hashable:
     if isinstance(check, Same):
         return ("same", check.number.hex())
     return ("rule", id(check))  # never equal across paths: any path may pass it
+
+
+def _reason(check: Guard | Same | RuleCheck) -> str:
+    if isinstance(check, Guard):
+        return f"a comparison of Values came out the other way{check.where}"
+    if isinstance(check, Same):
+        return f"a number read by {check.how} changed{check.where}"
+    return f"a derivative rule of {check.op.name} took another branch"
 
 
 class Entry:

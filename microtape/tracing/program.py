@@ -38,28 +38,40 @@ Operand: TypeAlias = Union[int, float]
 
 
 class Guard:
-    """``left <symbol> right`` gave ``outcome`` (``bool(x)`` is ``x != 0.0``)."""
+    """``left <symbol> right`` gave ``outcome`` (``bool(x)`` is ``x != 0.0``); ``where``
+    names the line of the function that compared (`` (at step.py:12)``), or is empty."""
 
-    __slots__ = ("at", "left", "outcome", "right", "symbol")
+    __slots__ = ("at", "left", "outcome", "right", "symbol", "where")
 
-    def __init__(self, at: int, left: Operand, symbol: str, right: Operand, outcome: bool) -> None:
+    def __init__(
+        self,
+        at: int,
+        left: Operand,
+        symbol: str,
+        right: Operand,
+        outcome: bool,
+        where: str = "",
+    ) -> None:
         self.at = at
         self.left = left
         self.symbol = symbol
         self.right = right
         self.outcome = outcome
+        self.where = where
 
 
 class Same:
-    """The number of ``node`` was read as the float ``number``."""
+    """The number of ``node`` was read as the float ``number`` (by ``how``, at ``where``,
+    as for a :class:`Guard`)."""
 
-    __slots__ = ("at", "how", "node", "number")
+    __slots__ = ("at", "how", "node", "number", "where")
 
-    def __init__(self, at: int, node: int, number: float, how: str) -> None:
+    def __init__(self, at: int, node: int, number: float, how: str, where: str = "") -> None:
         self.at = at
         self.node = node
         self.number = number
         self.how = how
+        self.where = where
 
 
 class RuleCheck:

@@ -116,7 +116,7 @@ class Tracer(TracerSink):
         left = self.operand(value)
         right = self.operand(other) if type(other) is Value else float(other)
         if type(left) is int or type(right) is int:
-            self.events.append(Guard(self.rows(), left, symbol, right, result))
+            self.events.append(Guard(self.rows(), left, symbol, right, result, _where()))
 
     def read(self, value: Value, how: str) -> bool:
         if self.sweeping:
@@ -128,7 +128,7 @@ class Tracer(TracerSink):
         if operand in self.numeric:
             # A float argument, or a number computed from them alone: the code keeps this
             # number, and checks that it is the same at each call.
-            self.events.append(Same(self.rows(), operand, read(value), how))
+            self.events.append(Same(self.rows(), operand, read(value), how, _where()))
             return True
         self.refuse(
             f"{how} of {shown(value)} reads the number of a Value the function computes or "

@@ -10,12 +10,22 @@ respect to its first argument (computed when the op ran, as a tape does, for ops
 written as expressions), ``g12`` the gradient of ``v12`` in the first sweep (``g12_1``
 in the second, and so on). Constants are written as literals, or as names ``c0, c1,
 ...`` in a function shared by blocks that differ only in their constants.
+
+An op not written as an expression is reached through the code's globals: ``_f_sq``
+is the forward of the op ``sq``, ``_rule0_sq`` its first rule, ``_outside0_sq`` the
+test of its first argument's domain, ``_op_sq`` the op itself. An op may have any
+identifier as its name (``x``, ``forward0``, ``rule0_sq``), so these names are kept
+apart by their prefixes: none of ``_f_``, ``_op_``, ``_rule<i>_``, ``_outside<i>_``
+begins another, nor any other name the code uses (``_x``, ``_miss``, ``_forward0``,
+``v0``, ``inf``, ...). Two ops of one name (or of names Python reads as one) are
+numbered: whatever an op is called, its names are its own.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -159,14 +169,18 @@ class Writer:
         return f"g{name[1:]}" if sweep == 0 else f"g{name[1:]}_{sweep}"
 
     def global_(self, prefix: str, thing: object, op: Op) -> str:
-        """The name under which the code reaches ``thing`` (an op's forward or rule)."""
+        """The name under which the code reaches ``thing`` (an op's forward, rule or domain
+        test, or the op): ``prefix`` (``f_``, ``op_``, ``rule<i>_``, ``outside<i>_``; see
+        the module docstring) and the op's name, numbered where two ops share one."""
         base = self._ops.get(op)
         if base is None:
-            taken = {*self._ops.values(), "miss", "nan", "refuse", "same", "result", "partial"}
-            base, k = op.name, 1
+            taken = set(self._ops.values())
+            # Python reads an identifier in its NFKC form: "ｘ" in the source is "x".
+            given = unicodedata.normalize("NFKC", op.name)
+            base, k = given, 1
             while base in taken:
                 k += 1
-                base = f"{op.name}{k}"
+                base = f"{given}{k}"
             self._ops[op] = base
         name = f"_{prefix}{base}"
         self.globals[name] = thing
@@ -221,7 +235,7 @@ class Writer:
                     if outside is not None:
                         test = self.global_(f"outside{i}_", outside, op)
                         lines.append(Line(f"if {test}({args[i]}): _refuse()  # {op.name}'s domain"))
-            forward = self.global_("", op.forward, op)
+            forward = self.global_("f_", op.forward, op)
             lines.append(Line(f"{out} = {forward}({call})  # {op.name}", out))
             if op not in _FLOAT_FORWARDS:
                 name = self.global_("op_", op, op)
