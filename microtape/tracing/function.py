@@ -109,6 +109,8 @@ class Function(Generic[P, R]):
         entry = self._entry(found)
         if entry.eager:
             return self.python_function(*args, **kwargs)
+        if self._traces >= self.max_traces:
+            entry.calls += 1
         numbers = [
             read(leaf) if type(leaf) is Value else leaf
             for leaf in leaves
@@ -223,7 +225,40 @@ class Function(Generic[P, R]):
             if failed:
                 return self._python(args, kwargs)
             self._warn("budget", self._used_up(entry, reason))
+            # A retrace costs a capped budget; past it, a structure whose calls keep
+            # missing every path (one in ten, from the third miss on) runs as written from
+            # then on: trying the paths first would make each call slower than the function.
+            entry.misses += 1
+            if entry.misses >= 3 and entry.misses * 10 >= entry.calls:
+                entry.eager = True
             return self._python(args, kwargs)
+        with self._lock:
+            waiting = entry.tracing
+            if waiting is None:
+                entry.tracing = threading.Event()
+        if waiting is not None:
+            # Another thread traces this structure now: wait for its code, then try it.
+            waiting.wait()
+            return cast(Callable[..., R], self)(*args, **kwargs)
+        try:
+            return self._trace_now(entry, leaves, plan, args, kwargs, failed, reason)
+        finally:
+            with self._lock:
+                done, entry.tracing = entry.tracing, None
+            assert done is not None
+            done.set()
+
+    def _trace_now(
+        self,
+        entry: Entry,
+        leaves: list[object],
+        plan: Plan,
+        args: tuple[object, ...],
+        kwargs: dict[str, object],
+        failed: bool,
+        reason: str,
+    ) -> R:
+        """Trace (see :meth:`_trace`), this thread alone for this structure."""
         tracer = Tracer()
         inputs: list[object] = []
         argument_leaf: dict[int, int] = {}  # a Value argument's node -> its leaf

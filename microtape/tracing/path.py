@@ -7,6 +7,7 @@ on a call's numbers and builds the function's result from what the code returns.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
 from typing import TypeAlias
 
@@ -113,10 +114,18 @@ def _reason(check: Guard | Same | RuleCheck) -> str:
 
 
 class Entry:
-    """The paths traced for one structure of arguments, most recently used first."""
+    """The paths traced for one structure of arguments, most recently used first.
 
-    __slots__ = ("eager", "paths")
+    ``tracing`` is set while a thread traces for it (the others wait for its code);
+    ``calls`` and ``misses`` count, once the function's traces are used up, the calls
+    and those that fit no path (see ``Function._trace``).
+    """
+
+    __slots__ = ("calls", "eager", "misses", "paths", "tracing")
 
     def __init__(self) -> None:
         self.paths: list[Path] = []
         self.eager = False
+        self.tracing: threading.Event | None = None
+        self.calls = 0
+        self.misses = 0
