@@ -74,6 +74,7 @@ SECTIONS: tuple[Section, ...] = (
     ("plugin_ops", measure.plugin_ops, report.plugin_ops),
     ("memory", measure.memory, report.memory),
     ("compiled", measure.compiled, report.compiled),
+    ("first_call", measure.first_call, report.first_call),
 )
 
 
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         for engine in ("microtape", "floor")
     )
     failed = failed or not all(entry["same_bits"] for entry in figures["compiled"].values())
+    failed = failed or not figures["first_call"]["two_moons"]["same_bits"]
     return 1 if failed or figures["deep_chain"]["status"] != "ok" else 0
 
 

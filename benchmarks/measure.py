@@ -7,8 +7,19 @@ timing and memory instruments they use are in ``instruments.py``, the workloads 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
+import importlib.util
+import io
+import random
+import sys
+import threading
+import time
+import tracemalloc
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 import microtape as mt
@@ -32,6 +43,7 @@ __all__ = [
     "arithmetic",
     "compiled",
     "deep_chain",
+    "first_call",
     "forward_mode",
     "import_time",
     "memory",
@@ -417,6 +429,133 @@ def compiled(settings: Settings) -> Report:
             entry["first_call_in_eager_calls"] = first * 1e3 / entry["eager_ms"]["median"]
         report[name] = entry
     return report
+
+
+def first_call(settings: Settings) -> Report:
+    """What ``mt.function``'s first call and its fallbacks cost.
+
+    - The first call (trace, write the code, compile) on the chain at three depths, as a
+      multiple of one record + sweep of the same function, and the peak bytes per
+      recorded op it allocates (tracemalloc, in a second fresh function) at the middle
+      depth.
+    - Four threads making the first call of one fresh function at once, against one.
+    - A step that branches on each of 60 samples (a comparison of Values per sample):
+      once its traces are used up, a call against the undecorated function.
+    - ``examples/two_moons.py`` trained with a compiled step against the eager loop.
+    """
+    depths = (1_000, 10_000) if settings.quick else (10_000, 100_000, 1_000_000)
+    report: Report = {"chains": {}}
+    for depth in depths:
+        step = w.chain_step(depth)
+        eager = min(timed(step) for _ in range(1 if depth >= 1_000_000 else 3))
+        first = timed(mt.function(step))
+        entry: Report = {"eager_ms": eager * 1e3, "first_ms": first * 1e3, "ratio": first / eager}
+        if depth == depths[1]:
+            entry["peak_bytes_per_op"] = _peak(mt.function(step)) / (3 * depth)
+        report["chains"][str(depth)] = entry
+    report["threads"] = _concurrent_first_calls(w.chain_step(depths[0]))
+    report["fallback"] = _fallback(settings)
+    report["two_moons"] = _two_moons()
+    return report
+
+
+def _peak(fn: Callable[[], object]) -> int:
+    """The most bytes allocated at once during a call of ``fn`` (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def _concurrent_first_calls(step: Callable[[], object], threads: int = 4) -> Report:
+    """Wall time of ``threads`` first calls at once of one fresh function, against one."""
+    one = timed(mt.function(step))
+    function = mt.function(step)
+    barrier = threading.Barrier(threads + 1)
+
+    def call() -> None:
+        barrier.wait()
+        function()
+
+    workers = [threading.Thread(target=call) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    gc.collect()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in workers:
+        t.join()
+    together = time.perf_counter() - start
+    return {"one_ms": one * 1e3, "together_ms": together * 1e3, "ratio": together / one}
+
+
+def _fallback(settings: Settings) -> Report:
+    """A step with a comparison per sample, past its traces, against the function itself."""
+    rng = random.Random(2)
+    samples = 60
+    w0 = mt.Value(0.3)
+
+    def step(zs: list[mt.Value]) -> mt.Value:
+        total = mt.Value(0.0)
+        for z in zs:
+            y = z * w0
+            total = total + (y if y > 0.0 else y * -0.5)
+        return total
+
+    function = mt.function(step)
+    batches = [[mt.Value(rng.uniform(-1, 1)) for _ in range(samples)] for _ in range(40)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mt.TracingWarning)
+        for batch in batches[:20]:  # the traces are used up, and the misses counted
+            function(batch)
+        runs = 3 if settings.quick else settings.repeat * 4
+        as_written: list[float] = []
+        compiled_runs: list[float] = []
+        for i in range(runs):
+            batch = batches[20 + i % 20]
+            as_written.append(_timed_calls(functools.partial(step, batch)))
+            compiled_runs.append(_timed_calls(functools.partial(function, batch)))
+    undecorated = stat(as_written, 1e6)
+    decorated = stat(compiled_runs, 1e6)
+    return {
+        "undecorated_us": undecorated,
+        "decorated_us": decorated,
+        "ratio": ratio(decorated, undecorated),
+    }
+
+
+def _timed_calls(fn: Callable[[], object], calls: int = 20) -> float:
+    """Seconds per call of ``fn``, over ``calls`` calls."""
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def _two_moons() -> Report:
+    """The example's training loop, eager and with a compiled step (each its own seconds)."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "two_moons.py"
+    spec = importlib.util.spec_from_file_location("two_moons_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up
+    spec.loader.exec_module(module)
+    with contextlib.redirect_stdout(io.StringIO()):
+        eager = module.main()
+        compiled = module.main(compiled=True)
+    same = [x.hex() for x in eager.weights] == [x.hex() for x in compiled.weights]
+    return {
+        "eager_s": eager.seconds,
+        "compiled_s": compiled.seconds,
+        "ratio": eager.seconds / compiled.seconds,
+        "same_bits": same,
+    }
 
 
 def _bits(result: tuple[mt.Value, list[mt.Value | None]]) -> list[str]:

@@ -13,6 +13,7 @@ __all__ = [
     "arithmetic",
     "compiled",
     "deep_chain",
+    "first_call",
     "forward_mode",
     "header",
     "import_time",
@@ -232,4 +233,37 @@ def compiled(r: Report) -> list[str]:
         if "first_call_in_eager_calls" in entry:
             first += f" = {entry['first_call_in_eager_calls']:.1f} record + sweep calls"
         lines.append(f"  {'  first call (trace + compile)':<{LABEL}}{first}")
+    return lines
+
+
+def first_call(r: Report) -> list[str]:
+    lines = [
+        "mt.function's first call (trace, write the code, compile) on the chain, against one",
+        "record + sweep of the same function; and what falling back costs",
+    ]
+    for depth, entry in r["chains"].items():
+        text = (
+            f"{entry['first_ms']:,.0f} ms against {entry['eager_ms']:,.0f} ms = "
+            f"{entry['ratio']:.1f}x  (target: at most 4x)"
+        )
+        lines.append(f"  {'depth ' + format(int(depth), ','):<{LABEL}}{text}")
+        if "peak_bytes_per_op" in entry:
+            peak = f"{entry['peak_bytes_per_op']:,.0f} bytes per recorded op (target: at most 400)"
+            lines.append(f"  {'  peak allocated, first call':<{LABEL}}{peak}")
+    t = r["threads"]
+    together = (
+        f"{t['together_ms']:,.0f} ms against {t['one_ms']:,.0f} ms = {t['ratio']:.2f}x "
+        "(target: at most 1.6x)"
+    )
+    lines.append(f"  {'four first calls at once':<{LABEL}}{together}")
+    f = r["fallback"]
+    lines.append(_row("  60-sample branching step, past its traces", f["decorated_us"], 0, "us"))
+    lines.append(_row("  the same function undecorated", f["undecorated_us"], 0, "us"))
+    lines.append(_row("  ratio decorated / undecorated (target: at most 1.1x)", f["ratio"], 2, "x"))
+    m = r["two_moons"]
+    same = "same bits" if m["same_bits"] else "DIFFERENT WEIGHTS"
+    lines.append(
+        f"  {'two_moons, eager / compiled step':<{LABEL}}{m['eager_s']:.2f} s / "
+        f"{m['compiled_s']:.2f} s = {m['ratio']:.1f}x (target: at least 2x); {same}"
+    )
     return lines

@@ -64,6 +64,7 @@ class Function(Generic[P, R]):
         self.max_traces: Final = max_traces
         self._entries: dict[Key, Entry] = {}
         self._traces = 0
+        self._all_as_written = False  # every call runs as written from now on
         self._other_paths: dict[str, int] = {}  # why a structure got another path -> how often
         self._warned: set[str] = set()
         self._lock = threading.Lock()
@@ -98,7 +99,7 @@ class Function(Generic[P, R]):
         return self._traces
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        if RECORDING.get() is not None:
+        if self._all_as_written or RECORDING.get() is not None:
             # A tape records outside (or this call is itself being traced): run in Python,
             # so that the tape sees every op and differentiates through them as always.
             return self.python_function(*args, **kwargs)
@@ -231,6 +232,10 @@ class Function(Generic[P, R]):
             entry.misses += 1
             if entry.misses >= 3 and entry.misses * 10 >= entry.calls:
                 entry.eager = True
+                with self._lock:  # no trace left, and no path that fits: one check a call
+                    self._all_as_written = all(
+                        e.eager or not e.paths for e in self._entries.values()
+                    )
             return self._python(args, kwargs)
         with self._lock:
             waiting = entry.tracing
