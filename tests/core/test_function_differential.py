@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from results import same
 
 import microtape as mt
 
@@ -140,25 +141,6 @@ def _program(
     return program
 
 
-def _same(a: object, b: object) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, mt.Value):
-        return _same(a.data, b.data)  # type: ignore[attr-defined]
-    if isinstance(a, float):
-        assert isinstance(b, float)
-        return a.hex() == b.hex() or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple))
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        assert isinstance(b, dict)
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if dataclasses.is_dataclass(a):
-        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
-    return a == b
-
-
 def _outcome(fn: Callable[[mt.Value, float], object], x: float, c: float) -> tuple[Any, Any]:
     try:
         return fn(mt.Value(x), c), None
@@ -209,6 +191,6 @@ def test_compiled_calls_return_what_the_function_as_written_returns(
                 expected, failure = _outcome(program, x, c)
                 got, got_failure = _outcome(compiled, x, c)
                 assert got_failure is failure, (steps, x, c, got_failure, failure)
-                assert _same(got, expected), (steps, shape, gradient, x, c, got, expected)
+                assert same(got, expected), (steps, shape, gradient, x, c, got, expected)
     finally:
         SCALE = 0.5

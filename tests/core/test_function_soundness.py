@@ -18,31 +18,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import pytest
+from results import same
 
 import microtape as mt
 from microtape.tracing.function import Function
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal as results: Values by their numbers (to the bit), containers by their items,
-    dataclasses by their fields, and of the same types."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, mt.Value):
-        assert isinstance(b, mt.Value)
-        return _same(a.data, b.data)
-    if isinstance(a, float):
-        assert isinstance(b, float)
-        return a.hex() == b.hex() or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple))
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        assert isinstance(b, dict)
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if dataclasses.is_dataclass(a):
-        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
-    return a == b
 
 
 def _agree(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Function[..., Any]:
@@ -63,7 +42,7 @@ def _agree(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Function[...
                     compiled(*args)
                 continue
             got = compiled(*args)
-        assert _same(got, expected), (args, got, expected)
+        assert same(got, expected), (args, got, expected)
     return compiled
 
 
@@ -343,7 +322,7 @@ def test_h_a_list_entry_and_an_attribute_rebound() -> None:
 
     compiled = mt.function(f)
     for step in range(4):
-        assert _same(compiled(V(1.5)), f(V(1.5)))
+        assert same(compiled(V(1.5)), f(V(1.5)))
         params[0] = V(7.0 + step)
         model.w = model.w * 0.5
     assert compiled.traces == 1
@@ -357,7 +336,7 @@ def test_h_a_closure_variable_rebound() -> None:
 
     compiled = mt.function(f)
     for _ in range(3):
-        assert _same(compiled(V(2.0)), f(V(2.0)))
+        assert same(compiled(V(2.0)), f(V(2.0)))
         w = w - 0.1
 
 
