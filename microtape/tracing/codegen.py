@@ -38,6 +38,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Final, NoReturn, cast
 
+from ..core.values.builtins import strong_product
 from ..core.values.op import Op
 from .chunks import assemble
 from .program import Program, Sweep
@@ -101,6 +102,7 @@ _HELPERS: Final[dict[str, object]] = {
     "_same": _same,
     "_result": _result,
     "_partial": _partial,
+    "_strong": strong_product,
 }
 
 
