@@ -107,6 +107,7 @@ from .core.values.builtins import abs_ as abs
 from .core.values.builtins import add as _add
 from .core.values.builtins import cos, exp, log, relu, sigmoid, sin, sqrt, tan, tanh, where
 from .core.values.builtins import pow_ as pow
+from .core.values.builtins import strong_mul as _strong_mul
 from .core.values.interval import Interval
 from .core.values.op import Op
 from .core.values.stop import stop_gradient
@@ -199,8 +200,13 @@ def _op_named(name: str) -> Op:
     return op(name)
 
 
+def _sweeps_op(name: str) -> Op:
+    """The op the sweeps record for a strong zero's product, which is not registered."""
+    return _strong_mul
+
+
 def _reduce_op(candidate: Op) -> tuple[Callable[[str], Op], tuple[str]]:
-    return (_op_named, (candidate.name,))
+    return (_sweeps_op if candidate is _strong_mul else _op_named, (candidate.name,))
 
 
 # Ops are singletons: pickle and copy give the registered op of the same name.

@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from typing import Final, NoReturn, cast
 
 from ..core.values import builtins as _b
+from ..core.values.builtins import strong_product
 from ..core.values.op import Op
 from .chunks import assemble
 from .program import Program, Sweep
@@ -118,6 +119,7 @@ _HELPERS: Final[dict[str, object]] = {
     "_same": _same,
     "_result": _result,
     "_partial": _partial,
+    "_strong": strong_product,
 }
 
 

@@ -385,7 +385,9 @@ class Function(Generic[P, R]):
         else:
             kind = "structures of arguments"
         why = " or where ".join(r + f" ({t} times)" * (t > 1) for r, t in others.items())
-        if not more:
+        if n == 1:
+            made = "1 trace was made, for one structure of arguments"
+        elif not more:
             made = f"{n} traces were made for {n} different {kind}"
         elif structures == 1:
             made = f"{n} traces were made for one structure of arguments: the first path, "

@@ -53,6 +53,7 @@ _FORWARD: Final[dict[Op, Callable[[list[str]], str]]] = {
     _b.add: lambda x: f"{x[0]} + {x[1]}",
     _b.sub: lambda x: f"{x[0]} - {x[1]}",
     _b.mul: lambda x: f"{x[0]} * {x[1]}",
+    _b.strong_mul: lambda x: f"{x[0]} * {x[1]}",  # and a line for the strong zero
     _b.div: lambda x: f"{x[0]} / {x[1]}",
     _b.neg: lambda x: f"-{x[0]}",
     _b.relu: lambda x: f"0.0 if {x[0]} <= 0.0 else {x[0]}",
@@ -62,6 +63,7 @@ _PARTIAL: Final[dict[Op, Callable[[int, list[str]], str]]] = {
     _b.add: lambda i, x: ONE,
     _b.sub: lambda i, x: ONE if i == 0 else MINUS_ONE,
     _b.mul: lambda i, x: x[1 - i],
+    _b.strong_mul: lambda i, x: x[1 - i],
     _b.div: lambda i, x: f"(1.0 / {x[1]})" if i == 0 else f"(-({x[0]} / {x[1]}) / {x[1]})",
     _b.neg: lambda i, x: MINUS_ONE,
     _b.relu: lambda i, x: f"(1.0 if {x[0]} > 0.0 else 0.0)",
@@ -71,6 +73,7 @@ _PARTIAL: Final[dict[Op, Callable[[int, list[str]], str]]] = {
 }
 _READS: Final[dict[Op, tuple[int, ...]]] = {
     _b.mul: (0, 1),
+    _b.strong_mul: (0, 1),
     _b.div: (0, 1),
     _b.relu: (0,),
     _b.tanh: (0,),
@@ -228,6 +231,8 @@ class Writer:
             lines.append(Line(f"{out} = _fpow({', '.join(args)})  # ** of floats", out))
         elif inline is not None:
             lines.append(Line(f"{out} = {inline(args)}  # {op.name}", out))
+            if op is _b.strong_mul:  # NaN only where a zero met inf or NaN: then 0.0
+                lines.append(Line(f"if {out} != {out}: {out} = _strong({args[0]}, {args[1]})", out))
         else:
             call = ", ".join(args)
             if op._guarded and op not in _FLOAT_FORWARDS:

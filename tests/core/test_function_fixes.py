@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import math
 import pickle
 import struct
 import sys
@@ -17,6 +18,8 @@ import warnings
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import microtape as mt
 from microtape.tracing import codegen
@@ -338,3 +341,185 @@ def test_traces_used_up_by_both_say_how_many_of_each() -> None:
         f"(at test_function_fixes.py:{line + 1}) or where a number read by float() changed "
         f"(at test_function_fixes.py:{line + 2})"
     ) in message
+
+
+# ---- the strong zero, the same in every sweep ----------------------------------------------------
+
+INF = math.inf
+
+
+def exp_of_product(x: mt.Value, y: mt.Value) -> mt.Value:
+    return mt.exp(x * y)  # at x = -0.5, y = inf: exp(-inf) = 0, with slope 0, times y = inf
+
+
+def _first_order(f: Callable[..., mt.Value], point: list[float]) -> list[float]:
+    """The gradient of ``f`` at ``point`` on the float sweep (no other tape records)."""
+    xs = [mt.Value(p) for p in point]
+    with mt.GradientTape() as tape:
+        y = f(*xs)
+    return [mt.number(g) for g in tape.gradient(y, xs, unconnected_gradients="zero")]
+
+
+def _recorded(f: Callable[..., mt.Value], point: list[float]) -> list[float]:
+    """The same gradient on the Value sweep: taken while an outer tape records."""
+    xs = [mt.Value(p) for p in point]
+    with mt.GradientTape(persistent=True) as outer:
+        with mt.GradientTape() as tape:
+            y = f(*xs)
+        grads = tape.gradient(y, xs, unconnected_gradients="zero")
+    outer.release()
+    return [mt.number(g) for g in grads]
+
+
+def _number(x: mt.Value | float | None) -> float:
+    assert x is not None
+    return mt.number(x)
+
+
+def test_a_zero_slope_stops_an_infinite_factor_alone_under_a_tape_and_compiled() -> None:
+    point = [-0.5, INF]
+    assert _first_order(exp_of_product, point)[0] == 0.0
+    assert _recorded(exp_of_product, point)[0] == 0.0  # was NaN: 0 * inf on Values
+
+    x, y = mt.Value(-0.5), mt.Value(INF)
+    with mt.GradientTape() as outer:  # the second derivative still works through it
+        with mt.GradientTape() as inner:
+            z = exp_of_product(x, y)
+        dx = inner.gradient(z, x)
+        assert dx is not None and dx.data == 0.0
+    second = outer.gradient(dx, x)
+    assert second is not None and second.data == 0.0
+
+    @mt.function
+    def gradient(x: mt.Value, y: mt.Value) -> mt.Value | None:
+        with mt.GradientTape() as tape:
+            tape.watch(x)
+            z = exp_of_product(x, y)
+        return tape.gradient(z, x)
+
+    for _ in range(2):  # traced, then as code
+        dx = gradient(mt.Value(-0.5), mt.Value(INF))
+        assert dx is not None and dx.data == 0.0
+    with mt.GradientTape() as outer:  # under a tape it runs as written: the Value sweep
+        dx = gradient(x, y)
+    assert dx is not None and dx.data == 0.0
+
+
+def test_a_tape_holding_a_strong_zero_records_it_and_copies() -> None:
+    x, y = mt.Value(-0.5), mt.Value(INF)
+    with mt.GradientTape(persistent=True) as kept:
+        with mt.GradientTape() as inner:
+            z = exp_of_product(x, y)
+        dx = inner.gradient(z, x)
+    ops = [record.op.name for record in kept.view().records]
+    assert ops.count("strong_mul") == 1  # the one product where 0 met inf, and no NaN
+    assert all(
+        mt.number(record.output) == mt.number(record.output) for record in kept.view().records
+    )
+    twin = copy.deepcopy(kept)  # an op pickles by name: this one is not registered
+    assert [record.op.name for record in twin.view().records] == ops
+    assert _number(kept.gradient(dx, x)) == 0.0
+    kept.release()
+
+
+def test_forward_mode_on_values_stops_an_infinite_tangent_with_a_zero_slope() -> None:
+    x, y = mt.Value(-0.5), mt.Value(INF)
+    with mt.ForwardAccumulator(x, 1.0) as alone:
+        z = exp_of_product(x, y)
+    assert _number(alone.jvp(z)) == 0.0
+    with mt.GradientTape() as tape:  # a tape outside: the tangents are Values
+        tape.watch(x)
+        with mt.ForwardAccumulator(x, 1.0) as recorded:
+            z = exp_of_product(x, y)
+        tangent = recorded.jvp(z)
+    assert _number(tangent) == 0.0
+    with mt.ForwardAccumulator(x, 1.0) as accumulator:  # forward over reverse
+        with mt.GradientTape() as tape:
+            tape.watch(x)
+            z = exp_of_product(x, y)
+        dx = tape.gradient(z, x)
+    assert _number(dx) == 0.0 and _number(accumulator.jvp(dx)) == 0.0
+
+
+@pytest.mark.parametrize("first", [[0.5, 2.0], [-0.5, INF]], ids=["traced at 2", "traced at inf"])
+@pytest.mark.parametrize("second_order", [False, True], ids=["first", "and second"])
+def test_compiled_recorded_gradients_apply_the_strong_zero_at_every_call(
+    first: list[float], second_order: bool
+) -> None:
+    # A gradient taken inside the function while another tape records is a recorded
+    # sweep, in the code too: each of its products must give the strong zero at any call,
+    # not only where the function was traced (nor give 0 where it was, at every call).
+    def gradients(x: mt.Value, y: mt.Value) -> list[mt.Value | None]:
+        with mt.GradientTape() as outer:
+            outer.watch(x)
+            with mt.GradientTape() as inner:
+                inner.watch(x)
+                z = exp_of_product(x, y)
+            dx = inner.gradient(z, x)
+        return [dx, outer.gradient(dx, x)] if second_order else [dx]
+
+    compiled = mt.function(gradients)
+    for point in (first, [0.5, 2.0], [-0.5, INF], [-0.25, 3.0], [0.0, INF], [-1.0, INF]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = compiled(mt.Value(point[0]), mt.Value(point[1]))
+        assert _bits(got) == _bits(gradients(mt.Value(point[0]), mt.Value(point[1]))), point
+    assert compiled.traces == 1
+
+
+def test_compiled_forward_mode_applies_the_strong_zero_at_every_call() -> None:
+    # In a traced function an accumulator's tangents are Values (the tracer records before
+    # it): the code gave NaN at (-0.5, inf), where the function as written gives 0.0.
+    def jvp(x: mt.Value, y: mt.Value) -> tuple[mt.Value, mt.Value | float | None]:
+        with mt.ForwardAccumulator(x, 1.0) as accumulator:
+            z = exp_of_product(x, y)
+        return z, accumulator.jvp(z)
+
+    compiled = mt.function(jvp)
+    for point in ([0.5, 2.0], [-0.5, INF], [-0.25, 3.0], [0.0, INF]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = compiled(mt.Value(point[0]), mt.Value(point[1]))
+        assert _bits(got) == _bits(jvp(mt.Value(point[0]), mt.Value(point[1]))), point
+    assert compiled.traces == 1
+    assert _number(compiled(mt.Value(-0.5), mt.Value(INF))[1]) == 0.0
+
+
+def _product(x: mt.Value, y: mt.Value) -> mt.Value:
+    return x * y
+
+
+def _relu_times(x: mt.Value, y: mt.Value) -> mt.Value:
+    return mt.relu(x) * y
+
+
+def _saturated(x: mt.Value, y: mt.Value) -> mt.Value:
+    return mt.tanh(x * y) + mt.sigmoid(y - x) * x
+
+
+def _exp_sum(x: mt.Value, y: mt.Value) -> mt.Value:
+    return mt.exp(x * y) * (x + y) + mt.exp(-x) * y
+
+
+SWEPT = [exp_of_product, _product, _relu_times, _saturated, _exp_sum]
+POINTS = st.floats(allow_nan=False) | st.sampled_from([0.0, -0.0, INF, -INF, 1.0, -0.5, 1e308])
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)
+
+
+@pytest.mark.parametrize("f", SWEPT, ids=lambda f: f.__name__.strip("_"))
+@given(x=POINTS, y=POINTS)
+def test_the_float_and_value_sweeps_give_the_same_first_order_gradients(
+    f: Callable[[mt.Value, mt.Value], mt.Value], x: float, y: float
+) -> None:
+    try:
+        on_floats = _first_order(f, [x, y])
+    except mt.DomainError:  # no gradient there (an op refuses the point)
+        return
+    on_values = _recorded(f, [x, y])
+    assert all(_same(a, b) for a, b in zip(on_floats, on_values, strict=True)), (
+        on_floats,
+        on_values,
+    )

@@ -40,8 +40,9 @@ from collections.abc import Callable
 from typing import Any, TypeAlias, Union
 
 from ..recording import record
-from ..recording.context import RECORDING, Sink, before, sink_of
+from ..recording.context import RECORDING, Sink, before, sink_of, tracer_of
 from ..recording.record import Row, Rows
+from ..values.builtins import strong_mul
 from ..values.value import Value, node_value, read
 
 __all__ = [
@@ -194,6 +195,7 @@ def push_values(tangents: dict[int, Tangent], rows: Rows) -> None:
     """Push tangents through the rows of one op as Values: call the op's derivative rules
     on its arguments rebuilt as Values of their nodes, so that each partial, product and
     sum is recorded by whatever records now (the accumulator's outer sinks)."""
+    traced = tracer_of(RECORDING.get()) is not None  # see _times
     for step in record.ops(rows):
         given = [
             None if node is None or partial is None else tangents.get(node)
@@ -206,24 +208,28 @@ def push_values(tangents: dict[int, Tangent], rows: Rows) -> None:
             for node, x in zip(step.inputs, step.values)  # noqa: B905  # same length
         ]
         rules = step.op.derivatives
+        partials = step.partials  # the rules' numbers, as the op computed them
         total: Tangent | None = None
         for k, t in enumerate(given):
             if t is None:
                 continue
-            contribution = _times(rules[k](*args), t)
+            strong = traced or _strong_zero(partials[k], read(t))  # type: ignore[arg-type]
+            contribution = _times(rules[k](*args), t, strong)
             total = contribution if total is None else total + contribution
         assert total is not None
         tangents[step.out] = total
 
 
-def _times(partial: Any, tangent: Any) -> Any:
+def _times(partial: Any, tangent: Any, strong: bool = False) -> Any:
     """``partial * tangent``, floats or Values, with a zero of either as a strong zero.
 
     A slope or a tangent of exactly 0 gives 0, even against an infinite other factor
     (0 * inf is NaN), as the reverse sweeps treat a zero slope (a relu that is off stops
     even an infinite gradient). Multiplications by exactly 1 or -1 (add, sub, neg, unit
     tangents) are skipped: a recorded tangent's graph stays about as small as the graph
-    it differentiates.
+    it differentiates. ``strong``: a Value's zero may meet inf or NaN here (see
+    :func:`_strong_zero`), or the product is a traced function's, whose code runs again
+    at other numbers: it is then ``strong_mul``, recorded with mul's partials.
     """
     if type(partial) is float:
         if partial == 0.0:
@@ -235,4 +241,10 @@ def _times(partial: Any, tangent: Any) -> Any:
             return 0.0
         if tangent == 1.0 or tangent == -1.0:
             return partial if tangent == 1.0 else -partial
-    return partial * tangent
+    return strong_mul(partial, tangent) if strong else partial * tangent
+
+
+def _strong_zero(x: float, y: float) -> bool:
+    """Whether the numbers ``x * y`` are a zero against inf or NaN: NaN in floats, 0 in
+    the sweeps."""
+    return (x == 0.0 or y == 0.0) and x * y != x * y

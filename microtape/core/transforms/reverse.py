@@ -19,7 +19,9 @@ numbers, and a node number is never reused.
   recorded arguments, rebuilt as Values of the same nodes, so every product and sum of
   the chain rule is itself an op recorded on the outer tapes: differentiating the
   result again gives the second derivative. The rules are the same table entries
-  whose float results the first form uses.
+  whose float results the first form uses. The strong zero holds here too: a product
+  where a zero meets inf or NaN is ``strong_mul`` (0, with mul's partials), so that
+  both forms give the same gradients.
 - :func:`tangent_sweep` runs when the one thing recording is a forward accumulator on
   floats (forward over reverse: ``acc.jvp(tape.gradient(y, x))``, a Hessian-vector
   product). The Value sweep would build every product and sum of the chain rule as a
@@ -35,6 +37,7 @@ from typing import TypeAlias, Union, cast
 from ..recording import record
 from ..recording.context import RECORDING
 from ..recording.record import Entry
+from ..values.builtins import strong_mul
 from ..values.op import Op
 from ..values.value import Value, next_node, node_value, read, rebuilt
 from .custom import CustomOp, pulled
@@ -116,11 +119,14 @@ def value_sweep(
     the sweep's own ops are added to ``flat`` while it runs, and must not be visited.
     An op of three or more arguments is handled at its last row, with its arguments
     gathered from its rows; its hidden nodes never receive a gradient, so its earlier
-    rows are passed over. ``rule_called``, if given, hears of every rule called.
+    rows are passed over. ``rule_called``, if given, hears of every rule called: a
+    tracer (``mt.function``), whose code multiplies at every call whatever the numbers,
+    so that every product is then the strong zero's op (see :func:`_accumulate`).
     """
     grads = seeds
     get = grads.get
     values: dict[int, Value] = {}  # the rules' arguments, rebuilt once per node
+    traced = rule_called is not None
 
     for i in range(count - 1, -1, -1):
         out, _, a, xa, da, b, xb, db, op = record.row(flat, i)
@@ -133,6 +139,7 @@ def value_sweep(
                 grads[arg] = given if prev is None else prev + given
             continue
         rules = op.derivatives
+        gx = read(g)  # with each partial's number as stored: a strong zero? (_accumulate)
         if op.arity > 2:
             nodes, numbers, partials, _ = record.arguments(flat, i, op.arity)
             args = [x if n is None else rebuilt(values, n, x) for n, x in zip(nodes, numbers)]  # noqa: B905
@@ -141,7 +148,7 @@ def value_sweep(
                     partial = rules[k](*args)
                     if rule_called is not None:
                         rule_called(op, k, nodes, numbers, partial)
-                    _accumulate(grads, node, g, partial)  # type: ignore[arg-type]
+                    _accumulate(grads, node, g, partial, gx, partials[k], traced)  # type: ignore[arg-type]
             continue
         va = xa if a is None else rebuilt(values, a, xa)  # type: ignore[arg-type]
         if op.arity == 1:
@@ -149,19 +156,19 @@ def value_sweep(
                 partial = rules[0](va)
                 if rule_called is not None:
                     rule_called(op, 0, (a,), (xa,), partial)  # type: ignore[arg-type]
-                _accumulate(grads, a, g, partial)  # type: ignore[arg-type]
+                _accumulate(grads, a, g, partial, gx, da, traced)  # type: ignore[arg-type]
             continue
         vb = xb if b is None else rebuilt(values, b, xb)  # type: ignore[arg-type]
         if da is not None:
             partial = rules[0](va, vb)
             if rule_called is not None:
                 rule_called(op, 0, (a, b), (xa, xb), partial)  # type: ignore[arg-type]
-            _accumulate(grads, a, g, partial)  # type: ignore[arg-type]
+            _accumulate(grads, a, g, partial, gx, da, traced)  # type: ignore[arg-type]
         if db is not None:
             partial = rules[1](va, vb)
             if rule_called is not None:
                 rule_called(op, 1, (a, b), (xa, xb), partial)  # type: ignore[arg-type]
-            _accumulate(grads, b, g, partial)  # type: ignore[arg-type]
+            _accumulate(grads, b, g, partial, gx, db, traced)  # type: ignore[arg-type]
     return grads
 
 
@@ -300,14 +307,28 @@ def _strong(a: float, b: float) -> float:
     return 0.0 if c != c and (a == 0.0 or b == 0.0) else c
 
 
-def _accumulate(grads: dict[int, Gradient], arg: int, g: Gradient, partial: Gradient) -> None:
+def _accumulate(
+    grads: dict[int, Gradient],
+    arg: int,
+    g: Gradient,
+    partial: Gradient,
+    gx: float,
+    px: float,
+    traced: bool,
+) -> None:
     # Skip multiplications by exactly 1 or -1 (add, sub, neg): the recorded graph of a
     # higher-order gradient stays about as small as the original. A slope of exactly 0 is
-    # a strong zero, as in the float sweep: 0, even where g is infinite.
+    # a strong zero, as in the float sweep: 0, even where g is infinite. ``gx`` and ``px``
+    # are the numbers of g and of the partial (as the op stored it).
     if type(partial) is float and (partial == 1.0 or partial == -1.0 or partial == 0.0):
         contribution: Gradient = g if partial == 1.0 else -g if partial == -1.0 else 0.0
     elif type(g) is float and g == 0.0:
         contribution = 0.0
+    elif traced or (gx * px != gx * px and (gx == 0.0 or px == 0.0)):
+        # A Value whose number is 0 meets inf or NaN (traced: may, at another call, as
+        # the code runs at other numbers): strong_mul gives the float sweep's 0 there, an
+        # op recorded with mul's partials, so that the next derivative goes through it.
+        contribution = strong_mul(g, partial)
     else:
         contribution = g * partial
     prev = grads.get(arg)

@@ -312,6 +312,26 @@ BUILTINS: tuple[Op, ...] = (
 )
 """Every built-in op, in the order the table declares them."""
 
+
+def strong_product(a: float, b: float) -> float:
+    """``a * b``, where a zero factor is a *strong zero*: 0.0 even against inf or NaN
+    (``0 * inf`` is NaN in floats), as the float sweep takes the chain rule's products."""
+    c = a * b
+    return 0.0 if c != c and (a == 0.0 or b == 0.0) else c
+
+
+# fmt: off
+# The chain rule's product in the sweeps on Values, which must give the float sweep's
+# strong zero too (core/transforms/reverse.py, and forward mode's): mul's partials, and
+# mul's number except where a zero meets inf or NaN. Not an op of the table (not in
+# BUILTINS, not registered): the sweeps record it, and no one else calls it.
+strong_mul = Op("strong_mul", strong_product,
+                [lambda a, b: b,
+                 lambda a, b: a],
+                sympy=lambda a, b: a * b,
+                doc="a * b, with a zero factor a strong zero (0 even against inf or NaN)")
+# fmt: on
+
 use_operators(add=add, sub=sub, mul=mul, div=div, pow=pow_, neg=neg, abs=abs_)
 use_methods(
     exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sigmoid=sigmoid, relu=relu, sqrt=sqrt
