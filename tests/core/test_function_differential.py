@@ -65,6 +65,7 @@ STEPS = [
     "scale",
     "hash_lookup",
 ]
+THROUGH_FLOATS = {"add_float", "float_equals", "float_power", "hash_lookup"}
 SHAPES = ["value", "tuple", "dict", "namedtuple", "dataclass"]
 GRADIENTS = ["none", "first", "second", "forward"]
 
@@ -191,6 +192,9 @@ def test_compiled_calls_return_what_the_function_as_written_returns(
                 expected, failure = _outcome(program, x, c)
                 got, got_failure = _outcome(compiled, x, c)
                 assert got_failure is failure, (steps, x, c, got_failure, failure)
-                assert same(got, expected), (steps, shape, gradient, x, c, got, expected)
+                # docs/function.md: in a second derivative through a float argument, a
+                # zero may come out with the other sign (the one difference it states).
+                signs = not (gradient == "second" and THROUGH_FLOATS & set(steps))
+                assert same(got, expected, signs), (steps, shape, gradient, x, c, got, expected)
     finally:
         SCALE = 0.5

@@ -468,8 +468,9 @@ def test_compiled_recorded_gradients_apply_the_strong_zero_at_every_call(
 
 
 def test_compiled_forward_mode_applies_the_strong_zero_at_every_call() -> None:
-    # In a traced function an accumulator's tangents are Values (the tracer records before
-    # it): the code gave NaN at (-0.5, inf), where the function as written gives 0.0.
+    # An accumulator entered in a traced function refuses the trace (forward mode is not
+    # written as code); every call, the first included, gives what the function as written
+    # gives: 0.0 at (-0.5, inf), where a traced accumulator once gave NaN.
     def jvp(x: mt.Value, y: mt.Value) -> tuple[mt.Value, mt.Value | float | None]:
         with mt.ForwardAccumulator(x, 1.0) as accumulator:
             z = exp_of_product(x, y)
@@ -478,10 +479,10 @@ def test_compiled_forward_mode_applies_the_strong_zero_at_every_call() -> None:
     compiled = mt.function(jvp)
     for point in ([0.5, 2.0], [-0.5, INF], [-0.25, 3.0], [0.0, INF]):
         with warnings.catch_warnings():
-            warnings.simplefilter("error")
+            warnings.simplefilter("ignore", mt.TracingWarning)
             got = compiled(mt.Value(point[0]), mt.Value(point[1]))
         assert _bits(got) == _bits(jvp(mt.Value(point[0]), mt.Value(point[1]))), point
-    assert compiled.traces == 1
+    assert compiled.traces == 0
     assert _number(compiled(mt.Value(-0.5), mt.Value(INF))[1]) == 0.0
 
 
