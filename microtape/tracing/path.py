@@ -63,7 +63,11 @@ class Path:
     def same(self, other: Path) -> bool:
         """Whether ``other`` is this path traced again: the same checks, the same
         outcomes, the same things found before the call."""
-        return self.expected == other.expected and self.sources.source == other.sources.source
+        return (
+            self.expected == other.expected
+            and self.sources.same(other.sources)
+            and self.generated.source == other.generated.source
+        )
 
     def call(
         self,

@@ -33,6 +33,7 @@ import math
 import os
 import sys
 import types
+from array import array
 from collections.abc import Callable, Sequence
 from typing import Final, TypeAlias
 
@@ -43,10 +44,14 @@ __all__ = ["BUDGET", "Pattern", "Sources", "pattern", "reach"]
 BUDGET: Final = 5000
 """Objects walked at most at the end of a trace."""
 
+BULK: Final = 8
+"""A list or tuple of this many floats or more is checked in one comparison of bits."""
+
 Fetch: TypeAlias = Callable[[object, tuple[object, ...], dict[str, object]], "list[object] | None"]
 """``fetch(fn, args, kwargs)``: the Values found, in order, or None on a miss."""
 
 _SCALARS: Final = (bool, int, float, str, bytes, complex, type(None))
+_VALUES: Final = (*_SCALARS, tuple)  # constants compared by value (a tuple: data's bits)
 _ALWAYS_SAME: Final = (types.ModuleType, types.BuiltinFunctionType, type)
 _PACKAGE: Final = __name__.partition(".")[0]  # microtape
 _HOME: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,15 +66,34 @@ class Sources:
         fetch: the generated walk; it returns the Values of ``targets`` in order.
         source: its Python source, for reading.
         found: for each target, whether it was reached (an argument need not be).
+        constants: what its checks compare with, in order (the objects and numbers found).
     """
 
-    __slots__ = ("fetch", "found", "pattern", "source")
+    __slots__ = ("constants", "fetch", "found", "pattern", "source")
 
-    def __init__(self, fetch: Fetch, source: str, found: list[bool], pattern: Pattern) -> None:
+    def __init__(
+        self,
+        fetch: Fetch,
+        source: str,
+        found: list[bool],
+        pattern: Pattern,
+        constants: list[object],
+    ) -> None:
         self.fetch = fetch
         self.source = source
         self.found = found
         self.pattern = pattern
+        self.constants = constants
+
+    def same(self, other: Sources) -> bool:
+        """Whether ``other`` checks exactly what this checks: the same walk, the same
+        objects (by identity) and constants (by type and value)."""
+        return (
+            self.source == other.source
+            and self.pattern == other.pattern
+            and len(self.constants) == len(other.constants)
+            and all(map(_same_constant, self.constants, other.constants))
+        )
 
     def values(
         self, fn: object, args: tuple[object, ...], kwargs: dict[str, object], leaves: list[object]
@@ -124,7 +148,7 @@ class _Writer:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.space: dict[str, object] = {"Value": Value, "_same": _same_float}
+        self.space: dict[str, object] = {"Value": Value, "_same": _same_float, "_data": _data}
         self.count = 0
 
     def constant(self, thing: object) -> str:
@@ -140,6 +164,14 @@ class _Writer:
 
     def check(self, condition: str) -> None:
         self.lines.append(f"if {condition}: return None")
+
+
+def _same_constant(a: object, b: object) -> bool:
+    if a is b:
+        return True
+    if type(a) is not type(b) or type(a) not in _VALUES:
+        return False  # an object checked by identity
+    return a == b  # a number, a str, the bits of data: by value
 
 
 def _same_float(a: object, b: float) -> bool:
@@ -322,6 +354,10 @@ def reach(
         if _opaque(thing):
             writer.check(f"{local} is not {writer.constant(thing)}")
             return None
+        data = _data(thing)
+        if data is not None:  # numbers: one check, bit for bit
+            writer.check(f"_data({local}) != {writer.constant(data)}")
+            return None
         _check_shape(writer, local, thing)
         return local
 
@@ -342,7 +378,8 @@ def reach(
     exec(compile(source, "<mt.function sources>", "exec"), space)
     fetch: Fetch = space["fetch"]  # type: ignore[assignment]
     found = [t if a is not None else None for t, a in zip(targets, at, strict=True)]
-    return Sources(fetch, source, [a is not None for a in at], pattern(found, leaves))
+    constants = [v for k, v in writer.space.items() if k.startswith("k")]
+    return Sources(fetch, source, [a is not None for a in at], pattern(found, leaves), constants)
 
 
 def _check_scalar(writer: _Writer, expression: str, thing: object) -> None:
@@ -357,6 +394,18 @@ def _check_scalar(writer: _Writer, expression: str, thing: object) -> None:
         writer.check(
             f"type({expression}) is not {writer.constant(type(thing))} or ({expression}) != {k}"
         )
+
+
+def _data(thing: object) -> tuple[object, bytes] | None:
+    """A list or tuple of at least ``BULK`` floats as what identifies it bit for bit: its
+    type and the bits of every float (-0.0 is not 0.0); None for anything else."""
+    kind = type(thing)
+    if kind is not list and kind is not tuple:
+        return None
+    items: Sequence[object] = thing  # type: ignore[assignment]
+    if len(items) < BULK or not all(type(x) is float for x in items):
+        return None
+    return (kind, array("d", items).tobytes())  # type: ignore[type-var]
 
 
 def _check_shape(writer: _Writer, local: str, thing: object) -> None:

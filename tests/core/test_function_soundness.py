@@ -383,3 +383,23 @@ def test_h_a_list_of_data_that_grows_traces_again() -> None:
     assert compiled(V(1.0)).data == 7.0
     xs[0] = 10.0
     assert compiled(V(1.0)).data == 16.0
+
+
+def test_h_a_long_list_of_data_changed_in_place_traces_again_once() -> None:
+    xs = [float(i) for i in range(20)]  # checked in one comparison of bits
+
+    def total(w: mt.Value) -> mt.Value:
+        out = w * 0.0
+        for x in xs:
+            out = out + w * x
+        return out
+
+    compiled = mt.function(total)
+    assert compiled(V(1.0)).data == 190.0
+    xs[3] = 100.0
+    for _ in range(3):
+        assert same(compiled(V(1.0)), total(V(1.0)))
+    assert compiled.traces == 2  # the new path is kept, not traced at every call
+    xs[0] = -0.0  # another float to the bit: 0.0 * w and -0.0 * w differ in sign
+    assert same(compiled(V(-1.0)), total(V(-1.0)))
+    assert compiled.traces == 3
