@@ -12,6 +12,7 @@ from test_plugins import CUBE, Dist, install, run_microtape
 
 import microtape as mt
 from microtape.cli import COMMANDS, main
+from microtape.cli.check import KINKS
 from microtape.core.values.builtins import BUILTINS
 from microtape.registry.table import all_ops, origin
 
@@ -134,7 +135,20 @@ def test_check_named_ops_prints_a_line_each_and_a_summary(
     assert out[1].startswith("ok    sin  (built-in, ")
     assert out[2].startswith("ok    acosh  (plugin microtape-hyperbolic ")
     assert out[3].startswith("ok    maximum  (plugin microtape-activations ")
-    assert out[-1] == "checked 3 ops: 3 passed, 0 failed"
+    assert out[-2] == "checked 3 ops: 3 passed, 0 failed"
+    assert out[-1].startswith(f"{KINKS}: maximum ")  # ties a == b: maximum's kinks
+
+
+def test_check_counts_the_points_at_kinks_on_each_line_and_after_the_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "relu", "abs", "sin", "--max-examples", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("ok    relu  (built-in, ")  # hypothesis always draws 0
+    assert lines[1].endswith(" s, 1 point at a kink)")
+    assert lines[2].endswith(" s, 1 point at a kink)") and lines[2].startswith("ok    abs ")
+    assert "kink" not in lines[3] and lines[3].startswith("ok    sin ")
+    assert lines[-2:] == ["checked 3 ops: 3 passed, 0 failed", f"{KINKS}: relu 1, abs 1"]
 
 
 def test_check_leaves_the_callers_hypothesis_settings_as_they_were() -> None:
