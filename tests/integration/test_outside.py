@@ -246,7 +246,7 @@ def test_the_console_script_runs_from_the_folder_that_holds_the_clone(
 # ---- the wheel: what an index would serve --------------------------------------------------------
 
 
-def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
+def test_the_wheel_holds_every_module_py_typed_the_script_and_the_license_and_nothing_else(
     tmp_path: Path,
 ) -> None:
     pytest.importorskip("hatchling", reason="the build backend (in the test extra) is missing")
@@ -259,6 +259,8 @@ def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
         names = set(archive.namelist())
         [info] = {name.split("/")[0] for name in names if ".dist-info/" in name}
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
+        metadata = archive.read(f"{info}/METADATA").decode().splitlines()
+        license_text = archive.read(f"{info}/licenses/LICENSE").decode()
     # Every module of every subpackage, and the marker that makes the package typed.
     package = ROOT / "microtape"
     modules = {
@@ -272,6 +274,10 @@ def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
     assert {name.split("/")[0] for name in names} == {"microtape", info}
     assert all((ROOT / name).is_file() for name in names if name.startswith("microtape/"))
     assert "microtape = microtape.cli:main" in entry_points.splitlines()
+    # The license pyproject.toml declares, and its text, as the metadata standard places it.
+    assert license_text == (ROOT / "LICENSE").read_text()
+    assert license_text.startswith("MIT License\n") and "the microtape authors" in license_text
+    assert {"License-Expression: MIT", "License-File: LICENSE"} <= set(metadata)
 
 
 # ---- a plugin written from docs/plugins.md, in a folder of its own ------------------------------
