@@ -697,9 +697,10 @@ def test_memory_per_node_is_bounded_and_returned_when_the_accumulator_is_dropped
 def test_the_accumulator_is_not_kept_alive_by_the_values_it_saw() -> None:
     x = Value(0.5)
     acc = ForwardAccumulator(x, 1.0)
+    alone = sys.getrefcount(acc)  # the name only, as this Python counts it (3.14: 1 less)
     with acc:
         y = mt.exp(x)
-    assert sys.getrefcount(acc) == 2  # the name `acc`, and the call's argument
+    assert sys.getrefcount(acc) == alone  # neither x nor y holds it
     assert y.data == pytest.approx(math.exp(0.5))
 
 
