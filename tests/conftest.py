@@ -1,9 +1,19 @@
-"""Hypothesis profiles: deterministic under CI (CI=true), exploratory on a laptop."""
+"""Hypothesis profiles, and what the suite needs beyond the interpreter.
+
+Hypothesis is deterministic under CI (CI=true) and exploratory on a laptop.
+
+A test that needs a child process, threads, an asyncio event loop, Graphviz or the user
+site folder says so with a marker (registered in pyproject.toml). Where the platform has
+none of these, as Pyodide (sys.platform "emscripten": CPython compiled to WebAssembly)
+does, such a test is skipped with the reason, instead of failing for want of the platform.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -16,3 +26,27 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
+
+PYODIDE_LACKS: dict[str, str] = {
+    "subprocess": "starts a child process, and Pyodide has none",
+    "threads": "starts threads, and Pyodide cannot",
+    "event_loop": "runs asyncio.run, which needs stack switching that Pyodide under Node lacks",
+    "graphviz": "renders with Graphviz's dot, a program Pyodide cannot run",
+    "user_site": "reads the user site folder, and Pyodide has none",
+}
+"""Each marker that Pyodide cannot satisfy, and why: the reason a skipped test gives."""
+
+
+def on_pyodide() -> bool:
+    """Whether this interpreter is Pyodide's: CPython compiled to WebAssembly."""
+    return sys.platform == "emscripten"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not on_pyodide():
+        return
+    for item in items:
+        for marker, reason in PYODIDE_LACKS.items():
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.skip(reason=f"Pyodide: the test {reason}"))
+                break

@@ -253,6 +253,7 @@ def test_second_derivative_where_the_first_is_constant_is_zero(lib: ModuleType) 
         assert _data(outer.gradient(dy, x)) == 0.0  # 0, not None: dy stays connected
 
 
+@pytest.mark.threads
 def test_the_recording_context_is_restored_and_kept_per_thread() -> None:
     x = mini.Value(1.0)
     with mini.GradientTape() as outer:

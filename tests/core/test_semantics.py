@@ -408,7 +408,15 @@ def test_every_row_of_the_readme_table_is_checked() -> None:
     assert set(_table()) == set(ROWS)
 
 
-@pytest.mark.parametrize("name", list(ROWS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[pytest.mark.threads, pytest.mark.event_loop])
+        if name == "Threads and asyncio tasks"
+        else name
+        for name in ROWS
+    ],
+)
 def test_the_row_holds(name: str) -> None:
     row = ROWS[name]
     microtape_cell, tensorflow_cell = _table()[name]

@@ -520,6 +520,7 @@ def test_a_deep_chain_has_a_second_derivative() -> None:
     assert d2.data == pytest.approx(2 * n * (n + 1), rel=1e-9)
 
 
+@pytest.mark.threads
 def test_threads_never_record_on_each_others_tapes() -> None:
     barrier = threading.Barrier(8)
     results: dict[int, tuple[float, int]] = {}
@@ -551,6 +552,7 @@ def test_threads_never_record_on_each_others_tapes() -> None:
     assert "1 records" in repr(main_tape)
 
 
+@pytest.mark.threads
 def test_an_op_in_another_thread_is_not_recorded_on_this_threads_tape() -> None:
     x = Value(2.0)
     out: list[Value] = []
@@ -562,6 +564,7 @@ def test_an_op_in_another_thread_is_not_recorded_on_this_threads_tape() -> None:
     assert tape.gradient(out[0], x) is None
 
 
+@pytest.mark.event_loop
 def test_asyncio_tasks_record_on_their_own_tapes_only() -> None:
     async def task(x: Value, started: asyncio.Event, other: asyncio.Event) -> float:
         with GradientTape() as tape:
@@ -580,6 +583,7 @@ def test_asyncio_tasks_record_on_their_own_tapes_only() -> None:
     assert asyncio.run(main()) == [12.0, 27.0]
 
 
+@pytest.mark.event_loop
 def test_a_task_started_inside_the_block_records_on_the_tape() -> None:
     async def main() -> float:
         x = Value(3.0)
@@ -596,6 +600,7 @@ async def _square(x: Value) -> Value:
     return x * x
 
 
+@pytest.mark.event_loop
 def test_a_task_outliving_the_block_does_not_add_records() -> None:
     async def main() -> str:
         x = Value(3.0)

@@ -64,6 +64,7 @@ def test_an_unknown_command_is_an_error_on_stderr(capsys: pytest.CaptureFixture[
     assert "invalid choice: 'opz'" in captured.err and captured.out == ""
 
 
+@pytest.mark.subprocess
 def test_python_dash_m_and_the_console_script_run_the_same_main() -> None:
     script = Path(sys.executable).parent / "microtape"
     assert script.is_file(), "the console script is installed with the package"
@@ -91,6 +92,7 @@ def test_ops_prints_one_row_per_op_with_arity_origin_domain_and_doc(
     assert "plugin microtape-activations" in rows["hypot"] and "any a, any b" in rows["hypot"]
 
 
+@pytest.mark.subprocess
 def test_ops_lists_plugins_that_did_not_load_with_their_errors(tmp_path: Path) -> None:
     broken = Dist(
         "needs-libfoo",
@@ -115,6 +117,7 @@ def test_ops_lists_plugins_that_did_not_load_with_their_errors(tmp_path: Path) -
     assert "cannot replace the built-in op 'exp'" in tail
 
 
+@pytest.mark.subprocess
 def test_ops_says_when_plugins_are_turned_off(tmp_path: Path) -> None:
     result = run_microtape(install(tmp_path, CUBE), "ops", env={"MICROTAPE_DISABLE_PLUGINS": "1"})
     assert result.returncode == 0
@@ -189,6 +192,7 @@ WRONG = Dist(
 )
 
 
+@pytest.mark.subprocess
 def test_check_exits_1_when_an_op_is_wrong_and_says_where(tmp_path: Path) -> None:
     result = run_microtape(
         install(tmp_path, CUBE, WRONG), "check", "cube", "wrong", "--max-examples", "10"
@@ -201,6 +205,7 @@ def test_check_exits_1_when_an_op_is_wrong_and_says_where(tmp_path: Path) -> Non
     assert out.splitlines()[-1] == "checked 2 ops: 1 passed, 1 failed"
 
 
+@pytest.mark.subprocess
 def test_check_of_every_op_counts_broken_plugins_as_failures(tmp_path: Path) -> None:
     broken = Dist(
         "needs-libfoo",
@@ -223,6 +228,7 @@ def test_check_of_every_op_counts_broken_plugins_as_failures(tmp_path: Path) -> 
     assert any(line.startswith("ok    sinh  (plugin microtape-hyperbolic") for line in lines)
 
 
+@pytest.mark.subprocess
 def test_check_of_a_plugin_op_that_failed_to_load_reports_the_failure(tmp_path: Path) -> None:
     broken = Dist(
         "needs-libfoo",
@@ -236,6 +242,7 @@ def test_check_of_a_plugin_op_that_failed_to_load_reports_the_failure(tmp_path: 
     assert "ModuleNotFoundError: No module named 'libfoo'" in result.stdout
 
 
+@pytest.mark.subprocess
 def test_check_without_the_testing_extra_says_which_extra(tmp_path: Path) -> None:
     code = (
         "import sys\n"
