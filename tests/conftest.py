@@ -1,6 +1,8 @@
-"""Hypothesis profiles, and what the suite needs beyond the interpreter.
+"""Hypothesis profiles, the suite's workload, and what it needs beyond the interpreter.
 
-Hypothesis is deterministic under CI (CI=true) and exploratory on a laptop.
+Hypothesis is deterministic under CI (CI=true) and exploratory on a laptop. The heavy
+tests can be made cheaper with MICROTAPE_EXAMPLES_SCALE (tests/workload.py), as CI does
+under Pyodide; the header of pytest's report says when it is set.
 
 A test that needs a child process, threads, an asyncio event loop, Graphviz or the user
 site folder says so with a marker (registered in pyproject.toml). Where the platform has
@@ -15,7 +17,10 @@ import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
+from workload import SCALE, VARIABLE, examples
 
+# MICROTAPE_EXAMPLES_SCALE (tests/workload.py) scales hypothesis's default of 100 examples
+# too, for the tests that name no max_examples of their own.
 settings.register_profile(
     "ci",
     derandomize=True,
@@ -23,8 +28,14 @@ settings.register_profile(
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
+    max_examples=examples(100),
 )
-settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "dev",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=examples(100),
+)
 settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
 
 PYODIDE_LACKS: dict[str, str] = {
@@ -35,6 +46,15 @@ PYODIDE_LACKS: dict[str, str] = {
     "user_site": "reads the user site folder, and Pyodide has none",
 }
 """Each marker that Pyodide cannot satisfy, and why: the reason a skipped test gives."""
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if SCALE == 1.0:
+        return None
+    return (
+        f"{VARIABLE}={SCALE:g}: the heavy property tests draw {SCALE:g} of their examples, "
+        "the deepest chains are shorter (tests/workload.py)"
+    )
 
 
 def on_pyodide() -> bool:

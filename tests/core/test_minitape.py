@@ -23,6 +23,7 @@ from typing import Any, Union, cast
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from workload import examples
 
 import microtape as mt
 from microtape import losses
@@ -383,7 +384,7 @@ def both(
     return ours, theirs
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(trees, points, points)
 @example(("*", "x", ("neg", ("-", 0.0, 0.0))), 1.0, 1.0)  # a slope of -0.0
 @example(("+", "x", 1), 2.0, 2.0)
@@ -392,7 +393,7 @@ def test_values_and_gradients_agree_with_microtape(tree: Tree, x: float, y: floa
     assert repr(ours) == repr(theirs)  # to the last bit, signs of zeros included
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(trees, points, points)
 @example(("*", ("*", 0, "y"), "x"), -0.0, 1.0)  # an int constant 0: a slope of 0.0, held
 @example(("relu", "x"), 2.0, 0.0)  # constant first derivatives: 0, never None
