@@ -17,14 +17,24 @@ says the op or a derivative is not a finite real number, the op must raise
 indeterminate, return the one-sided limit sympy finds). An op without a sympy form is
 checked against central finite differences.
 
+At a kink (a point where the op's sympy form switches branches: the argument of
+``Abs``, ``sign``, ``Heaviside``, ``Max``/``Min`` or a ``Piecewise`` condition is 0
+there) a derivative need not exist, though the op is defined. There a derivative passes
+when it equals sympy's value, one of its one-sided limits (along each argument, from
+each side), or sympy's formula with every ``DiracDelta`` taken as 0: microtape's
+convention, under which a piecewise-constant factor of a rule (``abs' = sign``, the
+step of ``relu'``) has derivative 0 everywhere, its kink included. The op may also
+refuse to record there (DomainError). The report counts such points.
+
 Needs the ``testing`` extra (sympy and hypothesis): ``pip install 'microtape[testing]'``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 try:
@@ -32,6 +42,7 @@ try:
     import mpmath
     import sympy
     from hypothesis import strategies as st
+    from sympy.core.relational import Relational
 except ImportError as _missing:  # pragma: no cover - exercised by a subprocess test
     raise ImportError(
         "microtape.testing needs sympy and hypothesis, which the core does not install; "
@@ -48,7 +59,7 @@ from .registry.table import op as op_named
 from .registry.table import ops as op_namespace
 from .registry.table import origin, plugin_ops
 
-__all__ = ["check_op", "check_op_at", "check_plugin", "point_strategy"]
+__all__ = ["CheckReport", "check_op", "check_op_at", "check_plugin", "point_strategy"]
 
 DIGITS: Final = 40
 """Significant digits sympy evaluates the expected values with."""
@@ -56,6 +67,22 @@ DIGITS: Final = 40
 MAX_PRECISION: Final = 2000
 """The most digits sympy may work with to settle a value that cancels (``1 - tanh(x)**2``
 at ``x = 1000`` is ``1e-868``: it takes about 900)."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_op` (or :func:`check_op_at`) checked, once every point passed.
+
+    Attributes:
+        op: the op's name.
+        points: how many distinct points were checked.
+        kinks: the points among them that are kinks of the op (where the kink rule of
+            the module docstring applies), in the order they were first checked.
+    """
+
+    op: str
+    points: int
+    kinks: tuple[tuple[float, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -89,6 +116,14 @@ class _Oracle:
         """Candidate values at a point where ``expected`` is indeterminate."""
         return []
 
+    def at_kink(self, point: Sequence[float]) -> bool:
+        """Whether the op's form switches branches at ``point`` (see the module docstring)."""
+        return False
+
+    def by_convention(self, expected: _Expected, point: Sequence[float]) -> float | None:
+        """``expected`` by the kink convention: its formula with every DiracDelta as 0."""
+        return None
+
 
 class _SympyOracle(_Oracle):
     def __init__(self, op: Op) -> None:
@@ -100,6 +135,9 @@ class _SympyOracle(_Oracle):
         self._d3: dict[tuple[int, int, int], object] = {}
         self._lambdas: dict[int, Callable[..., object]] = {}
         self._keep: list[object] = []
+        self._switches = _switches([self.expr, *self.d1, *(d for row in self.d2 for d in row)])
+        self._kinks: dict[tuple[float, ...], bool] = {}
+        self._flat: dict[int, object] = {}  # id(formula) -> the formula with DiracDelta as 0
 
     def _at(self, expr: object, point: Sequence[float]) -> _Expected:
         number = self._evaluate(expr, point)
@@ -212,6 +250,44 @@ class _SympyOracle(_Oracle):
                     candidates.append(number)
         return candidates
 
+    def at_kink(self, point: Sequence[float]) -> bool:
+        key = tuple(point)
+        if key not in self._kinks:
+            subs = {s: sympy.Rational(p) for s, p in zip(self.symbols, point, strict=True)}
+            self._kinks[key] = any(s.subs(subs).is_zero is True for s in self._switches)
+        return self._kinks[key]
+
+    def by_convention(self, expected: _Expected, point: Sequence[float]) -> float | None:
+        flat = self._flat.get(id(expected.expr))
+        if flat is None:
+            expr = sympy.sympify(expected.expr)
+            flat = expr.replace(sympy.DiracDelta, lambda *args: sympy.Integer(0))
+            self._flat[id(expected.expr)] = flat
+            self._keep.append(expected.expr)  # keeps id(expected.expr) from being reused
+        if flat == expected.expr:
+            return None  # no DiracDelta: the formula's own value, already compared
+        return self._at(flat, point).number
+
+
+def _switches(forms: Sequence[object]) -> list[sympy.Expr]:
+    """The expressions whose zeros are an op's kinks: the arguments of Abs, sign,
+    Heaviside and DiracDelta, the differences of the arguments of Max and Min, and the
+    two sides of each condition of a Piecewise, as ``left - right``."""
+    found: dict[sympy.Expr, None] = {}
+    for form in forms:
+        for node in sympy.preorder_traversal(sympy.sympify(form)):
+            kind = node.func
+            if kind in (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.DiracDelta):
+                found[sympy.sympify(node.args[0])] = None
+            elif kind in (sympy.Max, sympy.Min):
+                for a, b in itertools.combinations(node.args, 2):
+                    found[sympy.sympify(a) - sympy.sympify(b)] = None
+            elif kind is sympy.Piecewise:
+                for piece in node.args:  # (expression, condition) pairs
+                    for relation in piece.args[1].atoms(Relational):
+                        found[relation.lhs - relation.rhs] = None
+    return [s for s in found if s.free_symbols]
+
 
 class _FiniteDifferenceOracle(_Oracle):
     """For an op without a sympy form: central differences of the op itself."""
@@ -317,6 +393,11 @@ class _Context:
     op: Op
     rtol: float
     atol: float
+    points: dict[tuple[float, ...], None] = field(default_factory=dict)  # in order, as a set
+    kinks: dict[tuple[float, ...], None] = field(default_factory=dict)
+
+    def report(self) -> CheckReport:
+        return CheckReport(self.op.name, len(self.points), tuple(self.kinks))
 
     def where(self, point: Sequence[float]) -> str:
         return ", ".join(
@@ -347,26 +428,48 @@ class _Context:
     def compare(
         self, what: str, point: Sequence[float], oracle: _Oracle, expected: _Expected, actual: float
     ) -> None:
-        if expected.number is not None:
-            if not self.close(actual, expected.number):
-                self.fail(what, point, expected.number, actual)
+        if expected.number is not None and self.close(actual, expected.number):
             return
-        candidates = oracle.limits(expected, point)
-        if not any(self.close(actual, c) for c in candidates):
+        kink = oracle.at_kink(point)
+        if expected.number is not None and not kink:
+            self.fail(what, point, expected.number, actual)
+        # sympy's formula is undefined here, or the point is a kink, where a derivative
+        # may be any of its one-sided limits, or the kink convention's value.
+        limits = oracle.limits(expected, point)
+        convention = oracle.by_convention(expected, point) if kink else None
+        candidates = limits + ([convention] if convention is not None else [])
+        if any(self.close(actual, c) for c in candidates):
+            if kink or any(not self.close(c, limits[0]) for c in limits):
+                self.kinks[tuple(point)] = None  # one-sided limits that disagree: a kink too
+            return
+        if kink and (candidates or expected.number is not None):
+            shown = [expected.number] if expected.number is not None else []
             self.fail(
-                f"{what}: sympy says it is not a finite real number here (limits: "
-                f"{candidates or 'none'}), yet the op gave a number instead of raising "
-                "DomainError",
+                f"{what}: at a kink, where a derivative may take sympy's value, a one-sided "
+                f"limit or the kink convention's value (DiracDelta as 0); "
+                f"limits: {limits or 'none'}, convention: "
+                f"{convention if convention is not None else 'none'}",
                 point,
-                "DomainError",
+                shown + candidates,
                 actual,
             )
+        self.fail(
+            f"{what}: sympy says it is not a finite real number here (limits: "
+            f"{candidates or 'none'}), yet the op gave a number instead of raising "
+            "DomainError",
+            point,
+            "DomainError",
+            actual,
+        )
 
 
 def check_op_at(
     op: Op, *point: float, order: int = 3, rtol: float = 1e-7, atol: float = 1e-10
-) -> None:
+) -> CheckReport:
     """Check ``op`` at one point (given as floats); see :func:`check_op`.
+
+    Returns:
+        A :class:`CheckReport` of that one point: its ``kinks`` holds it if it is a kink.
 
     Raises:
         AssertionError: on the first disagreement, with the point as ``float.hex``.
@@ -376,7 +479,9 @@ def check_op_at(
             f"check_op_at: {op.name} takes {op.arity} argument(s), got {len(point)}"
         )
     oracle: _Oracle = _SympyOracle(op) if op.sympy is not None else _FiniteDifferenceOracle(op)
-    _check_point(_Context(op, rtol, atol), oracle, [float(p) for p in point], order)
+    ctx = _Context(op, rtol, atol)
+    _check_point(ctx, oracle, [float(p) for p in point], order)
+    return ctx.report()
 
 
 def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int) -> None:
@@ -405,8 +510,14 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
         )
     assert value.number is not None
     ctx.compare("value", point, oracle, value, actual)
+    ctx.points[tuple(point)] = None
+    # At a kink the op may refuse to record (as hypot does at its cone's tip), and the
+    # higher orders are checked even where sympy has no number for a lower one.
     if order < 1:
-        return
+        return  # values only: no derivative, so no kink to speak of
+    kink = oracle.at_kink(point)
+    if kink:
+        ctx.kinks[tuple(point)] = None
     # -- first partials: all arguments Values, then each one alone ------------------------------
     first = [oracle.first(point, i) for i in range(n)]
     values = [Value(p) for p in point]
@@ -414,7 +525,7 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
         with GradientTape() as tape:
             out = op(*values)
     except DomainError:
-        if all(e.defined for e in first):
+        if all(e.defined for e in first) and not kink:
             ctx.fail(
                 "first derivatives: recording raised DomainError where sympy gives finite partials",
                 point,
@@ -456,7 +567,7 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
             first[i],
             acc.jvp(out, "zero").data,
         )
-    if order < 2 or not all(e.defined for e in first):
+    if order < 2 or not (kink or all(e.defined for e in first)):
         return
     # -- second partials: a gradient taken on an outer tape, differentiated again -------------
     second = [[oracle.second(point, i, j) for j in range(n)] for i in range(n)]
@@ -468,7 +579,7 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
             firsts = inner.gradient(out, values, unconnected_gradients="zero")
         rows = [outer.gradient(g, values, unconnected_gradients="zero") for g in firsts]
     except DomainError:
-        if all(e.defined for row in second for e in row):
+        if all(e.defined for row in second for e in row) and not kink:
             ctx.fail(
                 "second derivatives: raised DomainError where sympy gives finite values",
                 point,
@@ -483,14 +594,14 @@ def _check_point(ctx: _Context, oracle: _Oracle, point: list[float], order: int)
             ctx.compare(
                 f"d2/d{op.arg_names[i]}d{op.arg_names[j]}", point, oracle, second[i][j], h.data
             )
-    _check_forward_second(ctx, oracle, point, second)
-    if order < 3 or not all(e.defined for row in second for e in row):
+    _check_forward_second(ctx, oracle, point, second, kink)
+    if order < 3 or not (kink or all(e.defined for row in second for e in row)):
         return
-    _check_third(ctx, oracle, point)
+    _check_third(ctx, oracle, point, kink)
 
 
 def _check_forward_second(
-    ctx: _Context, oracle: _Oracle, point: list[float], second: list[list[_Expected]]
+    ctx: _Context, oracle: _Oracle, point: list[float], second: list[list[_Expected]], kink: bool
 ) -> None:
     """Second partials with forward mode nested each way, against the same oracle."""
     op = ctx.op
@@ -521,7 +632,7 @@ def _check_forward_second(
                 h = tape.gradient(t, values[j], unconnected_gradients="zero")
                 found.append(("reverse over forward", h.data))
             except DomainError:
-                if all(e.defined for row in second for e in row):
+                if all(e.defined for row in second for e in row) and not kink:
                     ctx.fail(
                         f"{name} in forward mode: raised DomainError where sympy gives finite "
                         "values",
@@ -534,7 +645,7 @@ def _check_forward_second(
                 ctx.compare(f"{name} ({how})", point, oracle, second[i][j], actual)
 
 
-def _check_third(ctx: _Context, oracle: _Oracle, point: list[float]) -> None:
+def _check_third(ctx: _Context, oracle: _Oracle, point: list[float], kink: bool) -> None:
     """Third partials: three nested tapes, each gradient differentiated again."""
     op = ctx.op
     n = op.arity
@@ -551,7 +662,7 @@ def _check_third(ctx: _Context, oracle: _Oracle, point: list[float]) -> None:
             [t3.gradient(h, values, unconnected_gradients="zero") for h in row] for row in seconds
         ]
     except DomainError:
-        if all(e.defined for plane in third for row in plane for e in row):
+        if all(e.defined for plane in third for row in plane for e in row) and not kink:
             ctx.fail(
                 "third derivatives: raised DomainError where sympy gives finite values",
                 point,
@@ -624,7 +735,7 @@ def check_op(
     rtol: float = 1e-7,
     atol: float = 1e-10,
     bound: float = 100.0,
-) -> None:
+) -> CheckReport:
     """Check ``op``'s value and derivatives against sympy at hypothesis-drawn points.
 
     Args:
@@ -639,6 +750,10 @@ def check_op(
         rtol, atol: a result passes when ``|actual - expected| <= atol + rtol * |expected|``.
         bound: points are drawn with each coordinate in ``[-bound, bound]``.
 
+    Returns:
+        A :class:`CheckReport`: how many distinct points were checked, and which of
+        them were kinks, where a derivative passed by the kink rule (module docstring).
+
     Raises:
         AssertionError: naming the op, its provider, the derivative, the point exactly
             (``float.hex``), the expected and actual numbers and both errors.
@@ -646,7 +761,10 @@ def check_op(
     Example:
         >>> import microtape as mt
         >>> from microtape.testing import check_op
-        >>> check_op(mt.sin, max_examples=5)
+        >>> check_op(mt.sin, max_examples=5).kinks
+        ()
+        >>> (0.0,) in check_op(mt.relu, max_examples=20).kinks
+        True
     """
     if not isinstance(op, Op):
         raise ArgumentTypeError(f"check_op: expected an Op, got {type(op).__name__} {op!r}")
@@ -666,6 +784,7 @@ def check_op(
         _check_point(ctx, oracle, point, order)
 
     run()
+    return ctx.report()
 
 
 def check_plugin(distribution: str, ops: Sequence[Op]) -> None:

@@ -7,6 +7,9 @@ a name no op has or a missing ``testing`` extra.
 
 The points are drawn deterministically, so two runs agree; raise ``--max-examples``
 to look harder. A plugin op that failed to load or is in conflict counts as a failure.
+An op's line, and a line after the summary, count the points that were kinks of the op
+(``relu`` at 0), where a derivative may take a one-sided limit or the kink convention's
+value (``microtape.testing``'s kink rule).
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from ..core.values.op import Op
 from ..registry.plugins import PluginOp
 from ..registry.table import all_ops, op, origin, plugin_ops
 
-__all__ = ["FINITE_DIFFERENCES", "add_arguments", "run"]
+__all__ = ["FINITE_DIFFERENCES", "KINKS", "add_arguments", "run"]
 
 FINITE_DIFFERENCES: Final = "checked against finite differences: no sympy form"
 """What a line says of an op without a symbolic form (its derivatives are estimated)."""
+
+KINKS: Final = "points at kinks, where a one-sided limit or the kink convention passes"
+"""What the line after the summary says of the ops whose points included kinks."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     targets, broken = chosen
     failed = 0
+    kinks: dict[str, int] = {}
     print(
         f"checking {len(targets)} op{'s' if len(targets) != 1 else ''} at "
         f"{args.max_examples} points each, to order {args.order}:",
@@ -75,14 +82,22 @@ def run(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             how = "" if target.sympy is not None else f"; {FINITE_DIFFERENCES}"
             try:
-                testing.check_op(target, order=args.order, max_examples=args.max_examples)
+                report = testing.check_op(target, order=args.order, max_examples=args.max_examples)
             except Exception as exc:  # a broken op may fail in any way: report, go on
                 failed += 1
                 print(f"FAIL  {target.name}  ({origin(target)}{how})")
                 print(_indent(f"{type(exc).__name__}: {exc}"), flush=True)
                 continue
             seconds = time.perf_counter() - started
-            print(f"ok    {target.name}  ({origin(target)}, {seconds:.1f} s{how})", flush=True)
+            at_kinks = ""
+            if report.kinks:
+                kinks[target.name] = len(report.kinks)
+                n = len(report.kinks)
+                at_kinks = f", {_points(n)} at {'a kink' if n == 1 else 'kinks'}"
+            print(
+                f"ok    {target.name}  ({origin(target)}, {seconds:.1f} s{at_kinks}{how})",
+                flush=True,
+            )
     for record in broken:
         failed += 1
         print(
@@ -93,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"\nchecked {total} op{'s' if total != 1 else ''}: {total - failed} passed, {failed} failed"
     )
+    if kinks:
+        print(f"{KINKS}: " + ", ".join(f"{name} {n}" for name, n in kinks.items()))
     approximate = [t.name for t in targets if t.sympy is None]
     if approximate:
         print(f"{FINITE_DIFFERENCES}: {', '.join(approximate)} (looser tolerances; add sympy=)")
@@ -141,6 +158,10 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _points(n: int) -> str:
+    return f"{n} point{'s' if n != 1 else ''}"
 
 
 def _indent(text: str) -> str:

@@ -51,21 +51,33 @@ from .program import (
 
 __all__ = ["Tracer"]
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_LIBRARY = os.path.dirname(os.path.abspath(os.__file__))  # copy, math's callers, ...
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# Where the standard library lives, for a frame that names no module: the folder of os.py,
+# and a zip file on sys.path. Pyodide keeps most of the library in /lib/python312.zip and
+# some beside it (/lib/python3.12/os.py), so the folder of os.py alone misses copy.py.
+_LIBRARY_FOLDERS = tuple(
+    {os.path.dirname(os.path.abspath(os.__file__)) + os.sep}
+    | {entry + os.sep for entry in sys.path if entry.endswith(".zip")}
+)
 
 
-def _ours(filename: str) -> bool:
-    return filename.startswith(_PACKAGE) or (
-        filename.startswith(_LIBRARY) and "site-packages" not in filename
-    )
+def _ours(frame: FrameType) -> bool:
+    """Whether ``frame`` runs microtape or Python's standard library (copy, math's
+    callers, ...): by its module's name, wherever and however the library is stored."""
+    filename = frame.f_code.co_filename
+    if filename.startswith(_PACKAGE):
+        return True
+    module = frame.f_globals.get("__name__")
+    if isinstance(module, str):
+        return module.partition(".")[0] in sys.stdlib_module_names
+    return filename.startswith(_LIBRARY_FOLDERS) and "site-packages" not in filename
 
 
 def _where() -> str:
     """The first line of the stack outside microtape and Python's own library: where the
     user's code did it."""
     frame: FrameType | None = sys._getframe(1)
-    while frame is not None and _ours(frame.f_code.co_filename):
+    while frame is not None and _ours(frame):
         frame = frame.f_back
     if frame is None:
         return ""

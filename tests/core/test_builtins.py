@@ -13,12 +13,13 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from workload import examples
 
 import microtape as mt
 from microtape.core.values.builtins import BUILTINS
 from microtape.testing import check_op, check_op_at
 
-ORACLE_EXAMPLES = 150
+ORACLE_EXAMPLES = examples(150)
 
 
 @pytest.mark.parametrize("op", BUILTINS, ids=lambda o: o.name)

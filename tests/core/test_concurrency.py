@@ -155,6 +155,7 @@ def run_threads() -> dict[int, Run]:
     return results
 
 
+@pytest.mark.threads
 def test_eight_threads_training_at_once_match_the_sequential_runs_exactly(
     sequential: list[Run],
 ) -> None:
@@ -164,6 +165,7 @@ def test_eight_threads_training_at_once_match_the_sequential_runs_exactly(
         assert results[seed].losses == sequential[seed].losses
 
 
+@pytest.mark.threads
 def test_each_threads_tapes_hold_exactly_its_own_records(sequential: list[Run]) -> None:
     results = run_threads()
     expected = sequential[0].records[0]
@@ -172,6 +174,7 @@ def test_each_threads_tapes_hold_exactly_its_own_records(sequential: list[Run]) 
         assert results[seed].records == [expected] * STEPS
 
 
+@pytest.mark.threads
 def test_a_tape_open_in_the_main_thread_records_none_of_the_workers_ops(
     sequential: list[Run],
 ) -> None:
@@ -189,6 +192,7 @@ async def gather_training() -> list[Run]:
     return list(await asyncio.gather(*(train_async(seed) for seed in range(WORKERS))))
 
 
+@pytest.mark.event_loop
 def test_eight_asyncio_tasks_training_at_once_match_the_sequential_runs_exactly(
     sequential: list[Run],
 ) -> None:
@@ -198,12 +202,14 @@ def test_eight_asyncio_tasks_training_at_once_match_the_sequential_runs_exactly(
         assert results[seed].losses == sequential[seed].losses
 
 
+@pytest.mark.event_loop
 def test_each_tasks_tapes_hold_exactly_its_own_records(sequential: list[Run]) -> None:
     results = asyncio.run(gather_training())
     for seed in range(WORKERS):
         assert results[seed].records == sequential[seed].records
 
 
+@pytest.mark.event_loop
 def test_asyncio_tasks_really_interleave_inside_their_tape_blocks() -> None:
     # guards the task tests: without interleaving they would prove nothing
     order: list[int] = []
@@ -223,6 +229,7 @@ def test_asyncio_tasks_really_interleave_inside_their_tape_blocks() -> None:
     assert order == [0, 1, 0, 1, 0, 1]
 
 
+@pytest.mark.threads
 def test_gradients_never_fail_while_other_threads_assign_data() -> None:
     # Optimizer steps in other threads (assigning .data of their own Values) must not
     # disturb this thread's gradients, however the threads interleave.

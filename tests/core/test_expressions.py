@@ -24,6 +24,7 @@ import sympy
 from example_plugins import installed, needs
 from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
+from workload import examples
 
 import microtape as mt
 from microtape import ForwardAccumulator, GradientTape, Value
@@ -204,7 +205,7 @@ def _close(actual: float, expected: float, scale: float) -> bool:
     return abs(actual - expected) <= 1e-7 * (abs(expected) + scale**2)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(data=st.data(), n_vars=st.integers(1, 4))
 def test_random_expression_gradient_and_hessian_agree_with_sympy(
     data: st.DataObject, n_vars: int
@@ -287,7 +288,7 @@ def test_forward_mode_trees_hold_the_example_plugins_ops_too() -> None:
     assert FORWARD_BINARY == [*BINARY, *PLUGIN_BINARY]
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(200), suppress_health_check=[HealthCheck.filter_too_much])
 @given(data=st.data(), n_vars=st.integers(1, 4))
 def test_random_expression_forward_mode_agrees_with_sympy(data: st.DataObject, n_vars: int) -> None:
     tree = data.draw(trees(n_vars, FORWARD_UNARY, FORWARD_BINARY), label="tree")
@@ -385,7 +386,7 @@ def test_random_expression_forward_mode_agrees_with_sympy(data: st.DataObject, n
         reject()
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(data=st.data(), n_vars=st.integers(1, 3))
 def test_random_expression_third_derivatives_agree_with_sympy(
     data: st.DataObject, n_vars: int

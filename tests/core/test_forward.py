@@ -552,6 +552,7 @@ def directional(seed: int) -> tuple[float, float]:
     return y.data, value(acc.jvp(y))
 
 
+@pytest.mark.threads
 def test_threads_each_have_their_own_accumulators() -> None:
     expected = {seed: directional(seed) for seed in range(8)}
     results: dict[int, tuple[float, float]] = {}
@@ -569,6 +570,7 @@ def test_threads_each_have_their_own_accumulators() -> None:
     assert main.view().computed == 0  # no worker's op reached the main thread's accumulator
 
 
+@pytest.mark.event_loop
 def test_asyncio_tasks_each_have_their_own_accumulators() -> None:
     async def work(seed: int) -> tuple[float, float]:
         xs = [Value(0.1 * seed + 0.01 * i) for i in range(5)]
@@ -586,6 +588,7 @@ def test_asyncio_tasks_each_have_their_own_accumulators() -> None:
     assert asyncio.run(all_at_once()) == [directional(seed) for seed in range(8)]
 
 
+@pytest.mark.event_loop
 def test_a_task_that_outlives_the_block_pushes_nothing_more() -> None:
     x = Value(2.0)
 
@@ -697,9 +700,10 @@ def test_memory_per_node_is_bounded_and_returned_when_the_accumulator_is_dropped
 def test_the_accumulator_is_not_kept_alive_by_the_values_it_saw() -> None:
     x = Value(0.5)
     acc = ForwardAccumulator(x, 1.0)
+    alone = sys.getrefcount(acc)  # the name only, as this Python counts it (3.14: 1 less)
     with acc:
         y = mt.exp(x)
-    assert sys.getrefcount(acc) == 2  # the name `acc`, and the call's argument
+    assert sys.getrefcount(acc) == alone  # neither x nor y holds it
     assert y.data == pytest.approx(math.exp(0.5))
 
 

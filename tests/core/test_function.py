@@ -262,6 +262,7 @@ def test_a_nan_on_the_way_back_gives_the_sweeps_strong_zero() -> None:
     assert out[1][0].data == 0.0  # type: ignore[union-attr]
 
 
+@pytest.mark.threads
 def test_threads_share_a_compiled_function() -> None:
     w = mt.Value(1.5)
 

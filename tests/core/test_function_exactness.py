@@ -32,6 +32,7 @@ import pytest
 from example_plugins import installed, needs
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workload import examples
 
 import microtape as mt
 from microtape.tracing import codegen
@@ -136,7 +137,7 @@ def check(f: Callable[..., object], calls: list[tuple[object, ...]]) -> None:
 
 
 @pytest.mark.parametrize("size", [None, 3])
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(program=programs, points=st.lists(st.tuples(NUMBERS, NUMBERS), min_size=2, max_size=4))
 def test_first_order_gradients_are_the_eager_ones(
     size: int | None, program: list[Instruction], points: list[tuple[float, float]]
@@ -153,7 +154,7 @@ def test_first_order_gradients_are_the_eager_ones(
 
 
 @pytest.mark.parametrize("size", [None, 3])
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(program=programs, points=st.lists(st.tuples(NUMBERS, NUMBERS), min_size=2, max_size=4))
 def test_second_derivatives_through_nested_tapes_are_the_eager_ones(
     size: int | None, program: list[Instruction], points: list[tuple[float, float]]
@@ -173,7 +174,7 @@ def test_second_derivatives_through_nested_tapes_are_the_eager_ones(
 
 
 @pytest.mark.parametrize("size", [None, 4])
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(
     program=programs,
     data=st.lists(NUMBERS, min_size=2, max_size=12),

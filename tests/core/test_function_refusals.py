@@ -47,6 +47,31 @@ def test_reading_the_number_of_a_computed_value_is_refused(how: str) -> None:
     assert len(runs) == 2 and f.traces == 0
 
 
+@pytest.mark.parametrize(
+    "library",
+    ["/lib/python312.zip/copy.py", "/usr/lib/python3.99/copy.py", "<frozen copy>"],
+    ids=["zipped", "elsewhere", "frozen"],
+)
+def test_the_warning_skips_the_standard_library_wherever_it_is_stored(library: str) -> None:
+    # Pyodide keeps copy.py in a zip file, away from os.py: the warning must still point
+    # past copy.copy to the line that asked for the copy, so the library is known by its
+    # module's name, not by the folder of os.py.
+    stdlib_copy: dict[str, object] = {"__name__": "copy"}
+    source = "def copy(x):\n    cls, args = x.__reduce__()\n    return cls(*args)\n"
+    exec(compile(source, library, "exec"), stdlib_copy)  # copy.copy, as stored there
+    w = mt.Value(2.0)
+
+    @mt.function
+    def f(x: mt.Value) -> float:
+        y = w * x
+        return stdlib_copy["copy"](y).data  # type: ignore[operator,no-any-return]
+
+    with pytest.warns(mt.TracingWarning, match="reads the number of a Value") as caught:
+        f(mt.Value(1.0))
+    assert "(at test_function_refusals.py:" in str(caught[0].message)
+    assert "copy.py" not in str(caught[0].message)
+
+
 def test_reading_a_parameter_from_before_the_call_is_refused() -> None:
     scale = mt.Value(2.0)
 

@@ -23,6 +23,7 @@ from typing import Any, Union, cast
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from workload import examples
 
 import microtape as mt
 from microtape import losses
@@ -253,6 +254,7 @@ def test_second_derivative_where_the_first_is_constant_is_zero(lib: ModuleType) 
         assert _data(outer.gradient(dy, x)) == 0.0  # 0, not None: dy stays connected
 
 
+@pytest.mark.threads
 def test_the_recording_context_is_restored_and_kept_per_thread() -> None:
     x = mini.Value(1.0)
     with mini.GradientTape() as outer:
@@ -382,7 +384,7 @@ def both(
     return ours, theirs
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(trees, points, points)
 @example(("*", "x", ("neg", ("-", 0.0, 0.0))), 1.0, 1.0)  # a slope of -0.0
 @example(("+", "x", 1), 2.0, 2.0)
@@ -391,7 +393,7 @@ def test_values_and_gradients_agree_with_microtape(tree: Tree, x: float, y: floa
     assert repr(ours) == repr(theirs)  # to the last bit, signs of zeros included
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(trees, points, points)
 @example(("*", ("*", 0, "y"), "x"), -0.0, 1.0)  # an int constant 0: a slope of 0.0, held
 @example(("relu", "x"), 2.0, 0.0)  # constant first derivatives: 0, never None

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from workload import examples
 
 import microtape as mt
 from microtape import GradientTape, Value
@@ -388,14 +389,14 @@ def _run(op: mt.Op, point: list[float]) -> None:
 
 
 @pytest.mark.parametrize("op", UNARY, ids=lambda o: o.name)
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(x=any_float)
 def test_op_of_one_argument_at_any_float_is_real_or_a_domain_error(op: mt.Op, x: float) -> None:
     _run(op, [x])
 
 
 @pytest.mark.parametrize("op", BINARY, ids=lambda o: o.name)
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(a=any_float, b=any_float)
 def test_op_of_two_arguments_at_any_floats_is_real_or_a_domain_error(
     op: mt.Op, a: float, b: float
@@ -403,7 +404,7 @@ def test_op_of_two_arguments_at_any_floats_is_real_or_a_domain_error(
     _run(op, [a, b])
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(
     x=st.floats(-1e6, -1e-6, allow_nan=False),
     n=st.integers(-7, 7),

@@ -167,6 +167,7 @@ def test_a_change_made_while_the_tape_is_paused_is_fine_for_later_records() -> N
     assert g is not None and g.data == 3.0
 
 
+@pytest.mark.threads
 def test_a_change_made_in_another_thread_before_recording_is_fine() -> None:
     x = Value(2.0)
     with GradientTape() as tape:
@@ -178,6 +179,7 @@ def test_a_change_made_in_another_thread_before_recording_is_fine() -> None:
     assert g is not None and g.data == 3.0
 
 
+@pytest.mark.threads
 def test_a_change_made_in_another_thread_after_recording_raises() -> None:
     x = Value(2.0)
     with GradientTape() as tape:

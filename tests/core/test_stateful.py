@@ -34,6 +34,7 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+from workload import examples
 
 import microtape as mt
 from microtape import GradientTape, Value
@@ -651,5 +652,5 @@ def _copy(model: TapeModel) -> TapeModel:
     )
 
 
-TapeMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=50)
+TapeMachine.TestCase.settings = settings(max_examples=examples(300), stateful_step_count=50)
 test_tapes_against_the_reference_model = TapeMachine.TestCase

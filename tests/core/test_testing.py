@@ -135,3 +135,96 @@ def test_check_op_at_reproduces_a_point() -> None:
     check_op_at(mt.log, float.fromhex("0x1.8p+1"))
     with pytest.raises(TypeError, match="takes 1 argument"):
         check_op_at(mt.log, 1.0, 2.0)
+
+
+# ---- kinks: the op is defined, a derivative is not ---------------------------------------------
+
+
+def _softsign(rule: Any = None) -> mt.Op:
+    """x / (1 + |x|): its second derivative jumps from 2 to -2 at 0, so its third derivative
+    has no value there, though both one-sided limits are 6."""
+    return mt.Op(
+        "softsign_under_test",
+        lambda x: x / (1.0 + abs(x)),
+        [rule or (lambda x: 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x))))],
+        sympy=lambda x: x / (1 + __import__("sympy").Abs(x)),
+    )
+
+
+def _hinge() -> mt.Op:
+    """max(0, 1 - x), written as a plugin would: a kink at 1, derivative 0 there (as relu)."""
+    return mt.Op(
+        "hinge_under_test",
+        lambda x: max(0.0, 1.0 - x),
+        [lambda x: -1.0 if mt.number(x) < 1.0 else 0.0],
+        # sympy differentiates Max into a Heaviside, which is 1/2 at the kink, not 0
+        sympy=lambda x: __import__("sympy").Max(0, 1 - x),
+    )
+
+
+@pytest.mark.parametrize(
+    ("op", "kink"),
+    [(_softsign(), 0.0), (mt.abs, 0.0), (mt.relu, 0.0), (_hinge(), 1.0)],
+    ids=["softsign", "abs", "relu", "hinge"],
+)
+def test_a_correct_op_passes_at_its_kink_to_third_order_and_the_kink_is_counted(
+    op: mt.Op, kink: float
+) -> None:
+    report = check_op_at(op, kink, order=3)
+    assert (report.points, report.kinks) == (1, ((kink,),))
+    report = check_op(op, order=3, max_examples=40)  # and on both sides of it
+    assert report.points >= 10 and len(report.kinks) <= 1
+    if kink == 0.0:
+        assert report.kinks == ((0.0,),)  # hypothesis always draws 0
+
+
+def test_points_off_the_kinks_are_not_counted() -> None:
+    assert check_op_at(_softsign(), 0.5).kinks == ()
+    assert check_op(mt.sin, max_examples=20).kinks == ()
+
+
+def test_a_derivative_wrong_on_one_side_of_a_kink_is_still_caught() -> None:
+    # abs' = 1 everywhere is one of the one-sided limits at 0, but wrong for x < 0.
+    forgot_the_sign = mt.Op("abs_under_test", math.fabs, [lambda x: 1.0], sympy=lambda x: abs(x))
+    check_op_at(forgot_the_sign, 0.0)  # at the kink itself 1 is the right-hand slope...
+    with pytest.raises(AssertionError, match=r"d/dx \(argument 0\)"):
+        check_op(forgot_the_sign, max_examples=40)  # ...and the left side gives it away
+
+
+def test_a_derivative_that_is_no_limit_nor_the_convention_at_a_kink_is_caught() -> None:
+    def rule(x: mt.Value | float) -> float:
+        return 0.5 if mt.number(x) == 0.0 else math.copysign(1.0, mt.number(x))
+
+    halfway = mt.Op("abs_under_test", math.fabs, [rule], sympy=lambda x: abs(x))
+    with pytest.raises(AssertionError, match=r"d/dx \(argument 0\): at a kink") as info:
+        check_op_at(halfway, 0.0)
+    assert "limits: [1.0, -1.0]" in str(info.value) or "limits: [-1.0, 1.0]" in str(info.value)
+
+
+def test_a_wrong_second_derivative_at_a_kink_is_caught() -> None:
+    # The right slope on floats, but 3 more than the right curvature everywhere:
+    # x - number(x) is 0, with derivative 1. At 0 that gives 3, where softsign's second
+    # derivative may be 2 or -2 (the one-sided limits) or 0 (the convention).
+    def rule(x: mt.Value | float) -> mt.Value | float:
+        return 1.0 / ((1.0 + mt.abs(x)) * (1.0 + mt.abs(x))) + 3.0 * (x - mt.number(x))
+
+    with pytest.raises(AssertionError, match=r"d2/dxdx: at a kink"):
+        check_op_at(_softsign(rule), 0.0)
+
+
+def test_an_infinite_slope_at_a_kink_must_still_raise() -> None:
+    # sqrt(|x|) is defined at 0, but its slope is infinite on both sides there: no
+    # number is right, so recording it must raise DomainError.
+    def rule(x: mt.Value | float) -> mt.Value | float:
+        if mt.number(x) == 0.0:
+            return 0.0  # a number where there is none: the slope is infinite
+        return 0.5 * math.copysign(1.0, mt.number(x)) / mt.sqrt(mt.abs(x))
+
+    sqrt_abs = mt.Op(
+        "sqrt_abs_under_test",
+        lambda x: math.sqrt(abs(x)),
+        [rule],
+        sympy=lambda x: __import__("sympy").sqrt(abs(x)),
+    )
+    with pytest.raises(AssertionError, match="instead of raising DomainError"):
+        check_op_at(sqrt_abs, 0.0)

@@ -73,6 +73,7 @@ def _same_ratio(ratio: dict[str, float], top: dict[str, float], bottom: dict[str
         assert ratio[key] == pytest.approx(top[key] / bottom[key])
 
 
+@pytest.mark.subprocess
 def test_options_set_the_sizes(report: Report) -> None:
     settings = report["settings"]
     assert (settings["points"], settings["depth"], settings["deep"]) == (POINTS, DEPTH, DEEP)
@@ -80,6 +81,7 @@ def test_options_set_the_sizes(report: Report) -> None:
     assert settings["shallow"] == DEEP // 100
 
 
+@pytest.mark.subprocess
 def test_the_machine_is_described(report: Report) -> None:
     machine = report["machine"]
     assert machine["python"] == ".".join(map(str, sys.version_info[:3]))
@@ -88,6 +90,7 @@ def test_the_machine_is_described(report: Report) -> None:
     assert machine["microtape"] == mt.__version__
 
 
+@pytest.mark.subprocess
 def test_every_repeated_figure_is_positive_with_its_median_at_least_its_minimum(
     report: Report,
 ) -> None:
@@ -104,6 +107,7 @@ def test_every_repeated_figure_is_positive_with_its_median_at_least_its_minimum(
             assert stat["median"] >= stat["min"], path
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("workload", ["mlp", "chain"])
 def test_microtape_and_the_floor_report_time_per_node_and_memory(
     report: Report, workload: str
@@ -119,6 +123,7 @@ def test_microtape_and_the_floor_report_time_per_node_and_memory(
             )
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("workload", ["mlp", "chain"])
 def test_nodes_are_the_tape_records_and_the_floor_records_as_many(
     report: Report, workload: str
@@ -128,6 +133,7 @@ def test_nodes_are_the_tape_records_and_the_floor_records_as_many(
     assert entry["engines"]["floor"]["records"] == entry["nodes"]
 
 
+@pytest.mark.subprocess
 def test_the_chain_records_three_ops_per_step(report: Report) -> None:
     assert report["workloads"]["chain"]["nodes"] == 3 * DEPTH
     assert report["memory"]["nodes"] == 3 * DEPTH
@@ -135,6 +141,7 @@ def test_the_chain_records_three_ops_per_step(report: Report) -> None:
     assert report["deep_chain"]["shallow"]["nodes"] == 3 * (DEEP // 100)
 
 
+@pytest.mark.subprocess
 def test_workload_ratios_divide_the_times_they_name(report: Report) -> None:
     for workload in report["workloads"].values():
         assert "microtape/floor" in workload["ratios"]
@@ -144,6 +151,7 @@ def test_workload_ratios_divide_the_times_they_name(report: Report) -> None:
             _same_ratio(ratio, engines[top]["ms"], engines[bottom]["ms"])
 
 
+@pytest.mark.subprocess
 def test_micrograd_runs_the_mlp_and_its_recursion_error_on_the_chain_is_reported(
     report: Report,
 ) -> None:
@@ -158,6 +166,7 @@ def test_micrograd_runs_the_mlp_and_its_recursion_error_on_the_chain_is_reported
     assert "micrograd/microtape" not in chain["ratios"]
 
 
+@pytest.mark.subprocess
 def test_second_order_cost_is_a_hessian_against_one_gradient(report: Report) -> None:
     second = report["second_order"]
     assert second["variables"] == 10
@@ -165,11 +174,13 @@ def test_second_order_cost_is_a_hessian_against_one_gradient(report: Report) -> 
     _same_ratio(second["ratio"], second["hessian_us"], second["gradient_us"])
 
 
+@pytest.mark.subprocess
 def test_a_hessian_vector_product_is_compared_with_the_same_gradient(report: Report) -> None:
     second = report["second_order"]
     _same_ratio(second["hvp_ratio"], second["hvp_us"], second["gradient_us"])
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("workload", ["mlp", "chain"])
 def test_forward_mode_is_compared_per_node_with_recording_the_same_workload(
     report: Report, workload: str
@@ -184,12 +195,14 @@ def test_forward_mode_is_compared_per_node_with_recording_the_same_workload(
     assert entry["still_held_bytes"] < entry["bytes_per_node"] * entry["nodes"] / 10
 
 
+@pytest.mark.subprocess
 def test_arithmetic_outside_a_tape_is_compared_with_floats(report: Report) -> None:
     arithmetic = report["arithmetic"]
     assert arithmetic["ops"] == probes.ARITHMETIC_OPS_PER_STEP * DEPTH
     _same_ratio(arithmetic["ratio"], arithmetic["value_ns_per_op"], arithmetic["float_ns_per_op"])
 
 
+@pytest.mark.subprocess
 def test_import_time_is_measured_in_fresh_interpreters(report: Report) -> None:
     imported = report["import"]
     for key in ("min", "median"):
@@ -201,6 +214,7 @@ def test_import_time_is_measured_in_fresh_interpreters(report: Report) -> None:
     assert imported["sympy"] is False
 
 
+@pytest.mark.subprocess
 def test_the_deep_chain_completes_and_is_compared_per_node(report: Report) -> None:
     deep = report["deep_chain"]
     assert deep["status"] == "ok"
@@ -220,6 +234,7 @@ def test_the_deep_chain_completes_and_is_compared_per_node(report: Report) -> No
             assert 0 <= faults["min"] <= faults["median"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("arity", "plugins", "builtins"),
     [
@@ -239,6 +254,7 @@ def test_plugin_ops_are_compared_with_builtins_of_their_arity(
             _same_ratio(ratio, entry["ns_per_node"][plugin], entry["ns_per_node"][builtin])
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("tape", ["persistent", "non_persistent"])
 def test_memory_held_by_a_tape_is_returned(report: Report, tape: str) -> None:
     memory = report["memory"][tape]
@@ -247,6 +263,7 @@ def test_memory_held_by_a_tape_is_returned(report: Report, tape: str) -> None:
     assert memory["cycle_objects"] == 0  # freed by reference counting, not the collector
 
 
+@pytest.mark.subprocess
 def test_text_report_shows_the_machine_and_every_section() -> None:
     code, out = _bench()
     assert code == 0
@@ -274,6 +291,7 @@ def test_text_report_shows_the_machine_and_every_section() -> None:
     assert first_words.count("microtape") == first_words.count("floor") == 2  # one per workload
 
 
+@pytest.mark.subprocess
 def test_without_micrograd_the_bench_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "micrograd", None)
     monkeypatch.setitem(sys.modules, "micrograd.engine", None)
@@ -293,6 +311,7 @@ def test_repeat_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     assert "positive" in capsys.readouterr().err
 
 
+@pytest.mark.subprocess
 def test_the_script_runs_the_same_benchmark_from_any_directory(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--repeat", "0"],
@@ -365,6 +384,7 @@ def test_plugin_ops_differentiate_like_their_math_to_second_order() -> None:
     assert [da.data, db.data] == pytest.approx([0.6, 0.8])
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("workload", ["mlp", "chain", "deep chain"])
 def test_compiled_workloads_give_the_recorded_bits_and_report_their_first_call(
     report: Report, workload: str

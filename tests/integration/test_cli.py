@@ -12,6 +12,7 @@ from test_plugins import CUBE, Dist, install, run_microtape
 
 import microtape as mt
 from microtape.cli import COMMANDS, main
+from microtape.cli.check import KINKS
 from microtape.core.values.builtins import BUILTINS
 from microtape.registry.table import all_ops, origin
 
@@ -63,6 +64,7 @@ def test_an_unknown_command_is_an_error_on_stderr(capsys: pytest.CaptureFixture[
     assert "invalid choice: 'opz'" in captured.err and captured.out == ""
 
 
+@pytest.mark.subprocess
 def test_python_dash_m_and_the_console_script_run_the_same_main() -> None:
     script = Path(sys.executable).parent / "microtape"
     assert script.is_file(), "the console script is installed with the package"
@@ -90,6 +92,7 @@ def test_ops_prints_one_row_per_op_with_arity_origin_domain_and_doc(
     assert "plugin microtape-activations" in rows["hypot"] and "any a, any b" in rows["hypot"]
 
 
+@pytest.mark.subprocess
 def test_ops_lists_plugins_that_did_not_load_with_their_errors(tmp_path: Path) -> None:
     broken = Dist(
         "needs-libfoo",
@@ -114,6 +117,7 @@ def test_ops_lists_plugins_that_did_not_load_with_their_errors(tmp_path: Path) -
     assert "cannot replace the built-in op 'exp'" in tail
 
 
+@pytest.mark.subprocess
 def test_ops_says_when_plugins_are_turned_off(tmp_path: Path) -> None:
     result = run_microtape(install(tmp_path, CUBE), "ops", env={"MICROTAPE_DISABLE_PLUGINS": "1"})
     assert result.returncode == 0
@@ -134,7 +138,20 @@ def test_check_named_ops_prints_a_line_each_and_a_summary(
     assert out[1].startswith("ok    sin  (built-in, ")
     assert out[2].startswith("ok    acosh  (plugin microtape-hyperbolic ")
     assert out[3].startswith("ok    maximum  (plugin microtape-activations ")
-    assert out[-1] == "checked 3 ops: 3 passed, 0 failed"
+    assert out[-2] == "checked 3 ops: 3 passed, 0 failed"
+    assert out[-1].startswith(f"{KINKS}: maximum ")  # ties a == b: maximum's kinks
+
+
+def test_check_counts_the_points_at_kinks_on_each_line_and_after_the_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "relu", "abs", "sin", "--max-examples", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("ok    relu  (built-in, ")  # hypothesis always draws 0
+    assert lines[1].endswith(" s, 1 point at a kink)")
+    assert lines[2].endswith(" s, 1 point at a kink)") and lines[2].startswith("ok    abs ")
+    assert "kink" not in lines[3] and lines[3].startswith("ok    sin ")
+    assert lines[-2:] == ["checked 3 ops: 3 passed, 0 failed", f"{KINKS}: relu 1, abs 1"]
 
 
 def test_check_leaves_the_callers_hypothesis_settings_as_they_were() -> None:
@@ -175,6 +192,7 @@ WRONG = Dist(
 )
 
 
+@pytest.mark.subprocess
 def test_check_exits_1_when_an_op_is_wrong_and_says_where(tmp_path: Path) -> None:
     result = run_microtape(
         install(tmp_path, CUBE, WRONG), "check", "cube", "wrong", "--max-examples", "10"
@@ -187,6 +205,7 @@ def test_check_exits_1_when_an_op_is_wrong_and_says_where(tmp_path: Path) -> Non
     assert out.splitlines()[-1] == "checked 2 ops: 1 passed, 1 failed"
 
 
+@pytest.mark.subprocess
 def test_check_of_every_op_counts_broken_plugins_as_failures(tmp_path: Path) -> None:
     broken = Dist(
         "needs-libfoo",
@@ -209,6 +228,7 @@ def test_check_of_every_op_counts_broken_plugins_as_failures(tmp_path: Path) -> 
     assert any(line.startswith("ok    sinh  (plugin microtape-hyperbolic") for line in lines)
 
 
+@pytest.mark.subprocess
 def test_check_of_a_plugin_op_that_failed_to_load_reports_the_failure(tmp_path: Path) -> None:
     broken = Dist(
         "needs-libfoo",
@@ -222,6 +242,7 @@ def test_check_of_a_plugin_op_that_failed_to_load_reports_the_failure(tmp_path: 
     assert "ModuleNotFoundError: No module named 'libfoo'" in result.stdout
 
 
+@pytest.mark.subprocess
 def test_check_without_the_testing_extra_says_which_extra(tmp_path: Path) -> None:
     code = (
         "import sys\n"

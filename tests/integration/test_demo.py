@@ -90,6 +90,7 @@ def _svg_size(svg: str) -> tuple[float, float]:
     return float(found.group(1)), float(found.group(2))
 
 
+@pytest.mark.graphviz
 def test_the_dot_option_renders_a_picture_small_enough_to_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +139,7 @@ def test_bad_options_are_refused(bad: list[str], capsys: pytest.CaptureFixture[s
     assert "microtape demo: error" in capsys.readouterr().err
 
 
+@pytest.mark.subprocess
 def test_the_demo_runs_from_a_clone_with_the_standard_library_only() -> None:
     # -S: no site-packages at all, so neither an installed microtape nor sympy or
     # hypothesis can be imported: the demo must run on the package beside it alone.

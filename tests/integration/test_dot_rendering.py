@@ -18,6 +18,8 @@ import pytest
 
 import microtape as mt
 
+pytestmark = pytest.mark.graphviz  # every test renders with dot
+
 
 @pytest.fixture
 def dot_program() -> str:

@@ -214,6 +214,7 @@ def test_see_the_tape_shows_the_graph_of_the_readme_picture(
     assert set(fields) <= texts
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     "name",
     ["linear_regression", "no_tape", "persistent_tape", "newton", "see_the_tape", "hessian_vector"],
@@ -233,6 +234,7 @@ def test_examples_run_as_scripts_from_a_clone_without_installing(name: str) -> N
     assert done.stdout
 
 
+@pytest.mark.subprocess
 def test_custom_op_without_the_testing_extra_skips_only_the_check() -> None:
     done = subprocess.run(
         [sys.executable, "-S", str(EXAMPLES / "custom_op.py")],

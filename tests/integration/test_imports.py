@@ -7,6 +7,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.subprocess  # each test starts a fresh interpreter
+
 
 def _fresh(code: str) -> str:
     """What ``code`` prints in a fresh interpreter."""

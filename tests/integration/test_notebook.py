@@ -113,6 +113,7 @@ def test_the_notebook_is_stored_without_outputs() -> None:
 # ---- running it ---------------------------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_no_cell_fails_or_writes_to_stderr(executed: dict[str, Cell]) -> None:
     for cell in executed[""]["cells"]:
         for output in cell.get("outputs", []):
@@ -120,6 +121,7 @@ def test_no_cell_fails_or_writes_to_stderr(executed: dict[str, Cell]) -> None:
             assert output.get("name") != "stderr", output["text"]
 
 
+@pytest.mark.subprocess
 def test_case_1_shows_the_tape_as_a_table_then_the_gradients(executed: dict[str, Cell]) -> None:
     [table] = _data(executed["case-1-record"], "text/html")
     assert "<table>" in table and "GradientTape(non-persistent): exited, " in table
@@ -129,6 +131,7 @@ def test_case_1_shows_the_tape_as_a_table_then_the_gradients(executed: dict[str,
     assert f"Gradients: {expected}" in out
 
 
+@pytest.mark.subprocess
 def test_case_2_explains_the_none_and_the_optimizer_refuses_it(
     executed: dict[str, Cell],
 ) -> None:
@@ -138,6 +141,7 @@ def test_case_2_explains_the_none_and_the_optimizer_refuses_it(
     assert "MissingGradientError: apply_gradients: the gradient of variable 0" in out
 
 
+@pytest.mark.subprocess
 def test_case_3_answers_twice_then_is_released(executed: dict[str, Cell]) -> None:
     out = _text(executed["case-3"])
     found = re.findall(r"Gradients (\d): \[([-\d.]+), ([-\d.]+)\]", out)
@@ -145,6 +149,7 @@ def test_case_3_answers_twice_then_is_released(executed: dict[str, Cell]) -> Non
     assert "GradientTape(persistent): released" in out
 
 
+@pytest.mark.subprocess
 def test_explain_shows_the_gradients_the_chain_and_the_reason_for_none(
     executed: dict[str, Cell],
 ) -> None:
@@ -156,6 +161,7 @@ def test_explain_shows_the_gradients_the_chain_and_the_reason_for_none(
     assert "v1 -> add -> sub -> mul" in out and "was not used by any op recorded" in out
 
 
+@pytest.mark.subprocess
 def test_the_graph_cell_shows_a_picture_where_graphviz_is_installed(
     executed: dict[str, Cell],
 ) -> None:
@@ -173,12 +179,14 @@ def test_the_graph_cell_shows_a_picture_where_graphviz_is_installed(
     assert "how v5 depends on v1" in path
 
 
+@pytest.mark.subprocess
 def test_newton_reaches_ln_2(executed: dict[str, Cell]) -> None:
     out = _text(executed["newton"])
     assert f"x = {math.log(2.0)!r}; ln 2" in out
     assert len(re.findall(r"^step \d:", out, re.M)) == 6
 
 
+@pytest.mark.subprocess
 def test_the_training_run_learns_and_the_loss_is_plotted_in_text_without_matplotlib(
     executed: dict[str, Cell],
 ) -> None:

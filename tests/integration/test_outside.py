@@ -114,6 +114,8 @@ REVEALED = {
 }
 
 
+@pytest.mark.subprocess
+@pytest.mark.user_site
 def test_mypy_strict_outside_the_repo_sees_precise_types(outside: Path) -> None:
     _installed("microtape")
     script = USER_SCRIPT + "".join(f"reveal_type({expression})\n" for expression in REVEALED)
@@ -123,6 +125,8 @@ def test_mypy_strict_outside_the_repo_sees_precise_types(outside: Path) -> None:
         assert re.fullmatch(pattern, found), (expression, found)
 
 
+@pytest.mark.subprocess
+@pytest.mark.user_site
 def test_mypy_strict_outside_the_repo_sees_the_example_plugins_types(outside: Path) -> None:
     _installed("microtape")
     _installed("microtape-hyperbolic")
@@ -187,6 +191,8 @@ TRANSFORMS = {
 }
 
 
+@pytest.mark.subprocess
+@pytest.mark.user_site
 def test_mypy_strict_sees_floats_in_and_out_of_the_function_transforms(outside: Path) -> None:
     _installed("microtape")
     script = FUNCTIONS_SCRIPT + "".join(f"reveal_type({e})\n" for e in TRANSFORMS)
@@ -199,6 +205,8 @@ def test_mypy_strict_sees_floats_in_and_out_of_the_function_transforms(outside: 
 # ---- running from the folder that holds the clone ----------------------------------------------
 
 
+@pytest.mark.subprocess
+@pytest.mark.user_site
 def test_the_demo_runs_from_the_folder_that_holds_the_clone(beside_the_clone: Path) -> None:
     _installed("microtape")
     command = [sys.executable, "-m", "microtape", "demo", "--epochs", "2", "--samples", "20"]
@@ -207,6 +215,8 @@ def test_the_demo_runs_from_the_folder_that_holds_the_clone(beside_the_clone: Pa
     assert "training accuracy" in result.stdout and "(2 epochs, 20 points)" in result.stdout
 
 
+@pytest.mark.subprocess
+@pytest.mark.user_site
 def test_a_script_runs_from_the_folder_that_holds_the_clone(beside_the_clone: Path) -> None:
     _installed("microtape")
     (beside_the_clone / "script.py").write_text(
@@ -230,6 +240,8 @@ def test_a_script_runs_from_the_folder_that_holds_the_clone(beside_the_clone: Pa
     assert gradient == "Value(6.0)"
 
 
+@pytest.mark.subprocess
+@pytest.mark.user_site
 def test_the_console_script_runs_from_the_folder_that_holds_the_clone(
     beside_the_clone: Path,
 ) -> None:
@@ -246,7 +258,8 @@ def test_the_console_script_runs_from_the_folder_that_holds_the_clone(
 # ---- the wheel: what an index would serve --------------------------------------------------------
 
 
-def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
+@pytest.mark.subprocess
+def test_the_wheel_holds_every_module_py_typed_the_script_and_the_license_and_nothing_else(
     tmp_path: Path,
 ) -> None:
     pytest.importorskip("hatchling", reason="the build backend (in the test extra) is missing")
@@ -259,6 +272,8 @@ def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
         names = set(archive.namelist())
         [info] = {name.split("/")[0] for name in names if ".dist-info/" in name}
         entry_points = archive.read(f"{info}/entry_points.txt").decode()
+        metadata = archive.read(f"{info}/METADATA").decode().splitlines()
+        license_text = archive.read(f"{info}/licenses/LICENSE").decode()
     # Every module of every subpackage, and the marker that makes the package typed.
     package = ROOT / "microtape"
     modules = {
@@ -272,6 +287,10 @@ def test_the_wheel_holds_every_module_py_typed_and_the_script_and_nothing_else(
     assert {name.split("/")[0] for name in names} == {"microtape", info}
     assert all((ROOT / name).is_file() for name in names if name.startswith("microtape/"))
     assert "microtape = microtape.cli:main" in entry_points.splitlines()
+    # The license pyproject.toml declares, and its text, as the metadata standard places it.
+    assert license_text == (ROOT / "LICENSE").read_text()
+    assert license_text.startswith("MIT License\n") and "the microtape authors" in license_text
+    assert {"License-Expression: MIT", "License-File: LICENSE"} <= set(metadata)
 
 
 # ---- a plugin written from docs/plugins.md, in a folder of its own ------------------------------
@@ -285,6 +304,8 @@ def _readme_block(after: str, fence: str) -> str:
     return body[: body.index("```\n")]
 
 
+@pytest.mark.subprocess
+@pytest.mark.user_site
 def test_the_documented_plugin_passes_mypy_strict_in_its_own_folder(outside: Path) -> None:
     _installed("microtape")
     package = outside / "microtape-cbrt"

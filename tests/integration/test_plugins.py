@@ -156,6 +156,7 @@ def _broken(name: str, module: str, source: str) -> Dist:
 # ---- discovery: lazy, once, through the installed entry points ----------------------------
 
 
+@pytest.mark.subprocess
 def test_a_plugin_op_is_found_by_name_and_attribute_and_differentiates(tmp_path: Path) -> None:
     site = install(tmp_path, CUBE)
     out = run_json(
@@ -189,6 +190,7 @@ def test_a_plugin_op_is_found_by_name_and_attribute_and_differentiates(tmp_path:
 LATE = Dist("late-ops", "1.0", {"late": "late_ops:late"}, _op_module("late_ops", "late"))
 
 
+@pytest.mark.subprocess
 def test_import_and_builtin_lookups_read_no_plugin_metadata(tmp_path: Path) -> None:
     # A distribution whose folder joins sys.path after the import and the built-in
     # lookups is still found, so neither of them scanned; and the plugin module is
@@ -208,6 +210,7 @@ def test_import_and_builtin_lookups_read_no_plugin_metadata(tmp_path: Path) -> N
     assert out == {"before": False, "late": {"ok": "<Op late(x)>"}, "after": True}
 
 
+@pytest.mark.subprocess
 def test_the_scan_runs_once_and_is_cached(tmp_path: Path) -> None:
     site = install(tmp_path / "site", CUBE)
     late = install(tmp_path / "late", LATE)
@@ -224,6 +227,7 @@ def test_the_scan_runs_once_and_is_cached(tmp_path: Path) -> None:
     assert out["names"] == ["cube"]
 
 
+@pytest.mark.subprocess
 def test_metadata_without_a_version_is_reported_and_without_a_name_is_skipped(
     tmp_path: Path,
 ) -> None:
@@ -246,6 +250,7 @@ def test_metadata_without_a_version_is_reported_and_without_a_name_is_skipped(
     assert out["versions"]["late"] == "(unknown version)" and "ghost" not in out["versions"]
 
 
+@pytest.mark.subprocess
 def test_an_entry_point_may_resolve_to_a_sequence_of_ops(tmp_path: Path) -> None:
     family = Dist(
         "family-ops",
@@ -271,6 +276,7 @@ def test_an_entry_point_may_resolve_to_a_sequence_of_ops(tmp_path: Path) -> None
     ]
 
 
+@pytest.mark.subprocess
 def test_one_op_offered_by_two_entry_points_of_one_distribution_is_not_a_conflict(
     tmp_path: Path,
 ) -> None:
@@ -308,6 +314,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.subprocess
 def test_a_plugin_that_fails_to_import_is_reported_and_the_rest_keeps_working(
     tmp_path: Path,
 ) -> None:
@@ -335,6 +342,7 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_rest_keeps_working(
     assert record["error"].startswith("ModuleNotFoundError: No module named")
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
@@ -360,6 +368,7 @@ def test_an_entry_point_that_is_not_an_op_is_reported(
     assert [r["status"] for r in out["records"] if r["distribution"] == "odd-plugin"] == ["failed"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize(
     ("definition", "expected"),
     [
@@ -395,6 +404,7 @@ def test_an_invalid_definition_is_rejected_with_a_message_naming_the_plugin(
     assert out["cube"] == {"ok": "<Op cube(x)>"}
 
 
+@pytest.mark.subprocess
 def test_the_warning_points_at_the_line_that_asked_not_at_microtape(tmp_path: Path) -> None:
     broken = _broken("needs-libfoo", "needs_libfoo", "import libfoo_that_is_not_installed\n")
     out = run_json(
@@ -403,6 +413,7 @@ def test_the_warning_points_at_the_line_that_asked_not_at_microtape(tmp_path: Pa
     assert [w["file"] for w in out] == ["<string>"]
 
 
+@pytest.mark.subprocess
 def test_a_broken_plugin_is_warned_about_once(tmp_path: Path) -> None:
     broken = _broken("needs-libfoo", "needs_libfoo", "import libfoo_that_is_not_installed\n")
     out = run_json(
@@ -413,6 +424,7 @@ def test_a_broken_plugin_is_warned_about_once(tmp_path: Path) -> None:
     assert out == 1
 
 
+@pytest.mark.subprocess
 def test_warnings_as_errors_still_leave_a_consistent_registry(tmp_path: Path) -> None:
     broken = _broken("needs-libfoo", "needs_libfoo", "import libfoo_that_is_not_installed\n")
     out = run_json(
@@ -441,6 +453,7 @@ print(json.dumps(result))
 """
 
 
+@pytest.mark.subprocess
 def test_two_distributions_defining_one_name_conflict_and_neither_wins(tmp_path: Path) -> None:
     out = run_json(LOOKUP_TWIN, install(tmp_path, CUBE, ALPHA, BETA))
     assert out["twin"]["error"] == "OpConflictError"
@@ -464,6 +477,7 @@ def test_two_distributions_defining_one_name_conflict_and_neither_wins(tmp_path:
     assert warning["category"] == "PluginWarning" and "more than one plugin" in warning["message"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("written", ["Beta_Ops", "beta-ops", "BETA.ops"])
 def test_microtape_prefer_chooses_one_distribution(tmp_path: Path, written: str) -> None:
     out = run_json(
@@ -479,6 +493,7 @@ def test_microtape_prefer_chooses_one_distribution(tmp_path: Path, written: str)
     assert out["warnings"] == []
 
 
+@pytest.mark.subprocess
 def test_a_preference_naming_neither_distribution_leaves_the_conflict(tmp_path: Path) -> None:
     out = run_json(
         LOOKUP_TWIN, install(tmp_path, ALPHA, BETA), {"MICROTAPE_PREFER": "twin=gamma-ops"}
@@ -487,6 +502,7 @@ def test_a_preference_naming_neither_distribution_leaves_the_conflict(tmp_path: 
     assert "MICROTAPE_PREFER names 'gamma-ops' for 'twin'" in out["warnings"][0]["message"]
 
 
+@pytest.mark.subprocess
 def test_a_malformed_preference_is_warned_about(tmp_path: Path) -> None:
     out = run_json(LOOKUP_TWIN, install(tmp_path, CUBE), {"MICROTAPE_PREFER": "twin"})
     assert [w["message"] for w in out["warnings"]] == [
@@ -495,6 +511,7 @@ def test_a_malformed_preference_is_warned_about(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.subprocess
 def test_one_distribution_defining_a_name_twice_is_a_conflict_only_it_can_fix(
     tmp_path: Path,
 ) -> None:
@@ -515,6 +532,7 @@ def test_one_distribution_defining_a_name_twice_is_a_conflict_only_it_can_fix(
     assert "dup-ops defines 'twin' more than once" in out["twin"]["message"]
 
 
+@pytest.mark.subprocess
 def test_a_plugin_cannot_replace_a_builtin_op(tmp_path: Path) -> None:
     sneaky = Dist("sneaky-ops", "0.1", {"sin": "sneaky:sin"}, _op_module("sneaky", "sin"))
     out = run_json(
@@ -533,6 +551,7 @@ def test_a_plugin_cannot_replace_a_builtin_op(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.subprocess
 def test_registering_a_name_a_plugin_provides_raises_naming_the_plugin(tmp_path: Path) -> None:
     out = run_json(
         'other = mt.Op("cube", lambda x: x, [lambda x: 1.0])\n'
@@ -543,6 +562,7 @@ def test_registering_a_name_a_plugin_provides_raises_naming_the_plugin(tmp_path:
     assert "already taken by the op of the plugin distribution cube-ops 2.5" in out["message"]
 
 
+@pytest.mark.subprocess
 def test_a_plugin_module_may_register_and_look_up_ops_while_it_is_imported(tmp_path: Path) -> None:
     # The scan imports the module; its own lookups must neither recurse nor deadlock.
     eager = Dist(
@@ -567,6 +587,7 @@ def test_a_plugin_module_may_register_and_look_up_ops_while_it_is_imported(tmp_p
     assert out["warnings"] == []
 
 
+@pytest.mark.subprocess
 def test_an_op_a_plugin_registers_while_imported_keeps_its_name(tmp_path: Path) -> None:
     eager = Dist(
         "eager-ops",
@@ -591,6 +612,7 @@ def test_an_op_a_plugin_registers_while_imported_keeps_its_name(tmp_path: Path) 
     }
 
 
+@pytest.mark.subprocess
 def test_threads_racing_for_the_first_lookup_share_one_scan(tmp_path: Path) -> None:
     slow = Dist(
         "slow-ops",
@@ -623,6 +645,7 @@ def test_threads_racing_for_the_first_lookup_share_one_scan(tmp_path: Path) -> N
 # ---- switching discovery off --------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("value", ["1", "true", "YES"])
 def test_microtape_disable_plugins_turns_discovery_off(tmp_path: Path, value: str) -> None:
     out = run_json(
@@ -636,6 +659,7 @@ def test_microtape_disable_plugins_turns_discovery_off(tmp_path: Path, value: st
     assert out["records"] == [] and out["imported"] is False
 
 
+@pytest.mark.subprocess
 def test_microtape_disable_plugins_0_leaves_discovery_on(tmp_path: Path) -> None:
     out = run_json(
         'print(json.dumps(attempt(lambda: mt.op("cube"))))',
@@ -648,6 +672,7 @@ def test_microtape_disable_plugins_0_leaves_discovery_on(tmp_path: Path) -> None
 # ---- check_op names the plugin that provides a wrong op ----------------------------------------
 
 
+@pytest.mark.subprocess
 def test_check_op_failure_names_the_plugin_distribution_and_version(tmp_path: Path) -> None:
     wrong = Dist(
         "wrong-ops",
@@ -740,6 +765,7 @@ cbrt: mt.Op = mt.Op(
 '''
 
 
+@pytest.mark.subprocess
 def test_a_plugin_package_installed_with_pip_is_found_and_used(tmp_path: Path) -> None:
     package = tmp_path / "cube-root-op"
     (package / "cube_root_op").mkdir(parents=True)
