@@ -6,9 +6,12 @@ from __future__ import annotations
 import threading
 import warnings
 
+import pytest
+
 import microtape as mt
 
 
+@pytest.mark.threads
 def test_threads_making_the_first_call_at_once_trace_it_once() -> None:
     runs: list[int] = []
     w = mt.Value(2.0)

@@ -37,6 +37,7 @@ def collector_left_on() -> Iterator[None]:
         gc.enable()
 
 
+@pytest.mark.threads
 def test_traces_in_many_threads_at_once_leave_the_garbage_collector_on(
     collector_left_on: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

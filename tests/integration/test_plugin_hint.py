@@ -53,6 +53,7 @@ except AttributeError as error:
 """
 
 
+@pytest.mark.subprocess
 def test_an_example_plugins_op_names_the_distribution_to_install() -> None:
     gelu, sinh, other, erf = _without_plugins(ASK).splitlines()
     assert gelu == (
@@ -66,6 +67,7 @@ def test_an_example_plugins_op_names_the_distribution_to_install() -> None:
     assert "http" not in gelu + sinh
 
 
+@pytest.mark.subprocess
 def test_with_plugins_turned_off_it_says_so() -> None:
     gelu = _without_plugins(ASK, MICROTAPE_DISABLE_PLUGINS="1").splitlines()[0]
     assert gelu == (
