@@ -4,6 +4,7 @@ change (``==``, hashing, copies, memory)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import pickle
@@ -17,6 +18,7 @@ import sympy
 from messages import flat
 
 import microtape as mt
+from microtape.core.tapes.found import BUDGET
 from microtape.core.values import names as core_names
 
 
@@ -224,6 +226,24 @@ def test_a_variable_assigned_again_names_the_last_value_it_held() -> None:
         y = y + 1.0  # the second block: y now holds another Value
     assert _shown(str(tape)) == ["x", "v0", "v1", "v2", "y"]
     tape.release()
+
+
+def test_a_block_ended_by_an_exit_stack_names_the_variables_of_the_code_that_ran_it() -> None:
+    x = mt.Value(2.0)
+    with contextlib.ExitStack() as stack:
+        tape = stack.enter_context(mt.GradientTape())
+        square = x * x
+    assert tape.view().name_of(square) == "square" and tape.view().name_of(x) == "x"
+
+
+def test_only_so_many_items_of_lists_are_looked_at() -> None:
+    xs = [mt.Value(float(i)) for i in range(BUDGET + 10)]
+    with mt.GradientTape() as tape:
+        first, last = xs[0] * 1.0, xs[-1] * 1.0
+    view = tape.view()
+    assert view.name_of(xs[0]) == "xs[0]" and view.name_of(xs[BUDGET - 1]) == f"xs[{BUDGET - 1}]"
+    assert view.name_of(xs[-1]) is None  # past the budget: numbered
+    assert first.data == 0.0 and last.data == BUDGET + 9
 
 
 def test_names_are_the_tapes_own_and_go_with_it() -> None:

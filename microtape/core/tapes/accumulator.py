@@ -29,7 +29,7 @@ from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks, tracer_of
 from ..recording.record import Rows
 from ..transforms.forward import Tangent, Tangents, opened
-from ..values.names import merge, name_of
+from ..values.names import NOTHING, Found, name_of
 from ..values.value import Value, read
 from ..words import counted
 from .arguments import (
@@ -91,7 +91,7 @@ class ForwardAccumulator:
         self._state = TapeState.FRESH
         self._paused = 0  # how many stop_recording() blocks are open
         # The names of the variables that held Values when a block ended, for print(acc).
-        self._names: dict[int, str] = {}
+        self._names = NOTHING
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -127,7 +127,7 @@ class ForwardAccumulator:
         self._token = None
         self._sink = None
         self._state = TapeState.EXITED
-        merge(self._names, found_names())  # the variables of the block's frame
+        self._names = self._names.merged(found_names())  # the variables of the block's frame
 
     @contextmanager
     def stop_recording(self) -> Iterator[None]:
@@ -263,7 +263,7 @@ class ForwardAccumulator:
             state=self._state,
             primals=tuple((path, v, read(tangents[v.node])) for path, v in self._primals),
             tangents={n: read(t) for n, t in tangents.items()},
-            names=dict(self._names),
+            names=self._names,
         )
 
     def __str__(self) -> str:
@@ -310,12 +310,12 @@ class AccumulatorView:
         state: TapeState,
         primals: tuple[tuple[str, Value, float], ...],
         tangents: Mapping[int, float],
-        names: Mapping[int, str] | None = None,
+        names: Found = NOTHING,
     ) -> None:
         self.state = state
         self.primals = primals
         self.tangents = tangents
-        self._names: Mapping[int, str] = names or {}
+        self._names = names
 
     def name_of(self, node: int) -> str | None:
         """The learner's name for node ``node`` (``value.node``): given

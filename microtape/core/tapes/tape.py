@@ -24,7 +24,7 @@ from ..transforms.forward import Tangents
 from ..transforms.reverse import Gradient, RuleCalled, float_sweep, tangent_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
-from ..values.names import merge
+from ..values.names import NOTHING
 from ..values.value import Value, read
 from ..words import counted
 from .arguments import (
@@ -115,7 +115,7 @@ class GradientTape:
         self._last_seeds: dict[int, float] | None = None
         # The names of the variables that held Values when a block ended, by node number,
         # for the displays (core/tapes/found.py); found once per block, never per op.
-        self._names: dict[int, str] = {}
+        self._names = NOTHING
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -163,10 +163,10 @@ class GradientTape:
             self._flat.close()  # a task or thread still holding it records nothing more
         self._sink = None
         found = found_names()  # the variables of the block's frame, for the displays
-        merge(self._names, found)
+        self._names = self._names.merged(found)
         tracer = tracer_of(RECORDING.get())
         if tracer is not None:
-            tracer.named(found)  # for the names in the code it writes
+            tracer.named(found.flat())  # for the names in the code it writes
 
     def watch(self, *values: Watchable) -> None:
         """Watch ``values``: make them differentiable sources on this tape.
@@ -323,7 +323,7 @@ class GradientTape:
             pauses=len(self._pauses),
             forgotten=self._dropped,
             seeds=self._last_seeds,
-            names=dict(self._names),
+            names=self._names,
         )
 
     def _free(self, state: TapeState) -> None:
@@ -334,7 +334,7 @@ class GradientTape:
         self._dropped = frozenset()
         self._pauses = []
         self._last_seeds = None
-        self._names = {}
+        self._names = NOTHING
 
     def _check_alive(self, what: str) -> None:
         if self._state is TapeState.RELEASED:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple, final
 
 from ..recording import record
 from ..transforms.reverse import float_sweep
-from ..values.names import name_of
+from ..values.names import NOTHING, Found, name_of
 from ..values.op import Op
 from ..values.value import Value, rebuilt
 
@@ -102,7 +102,7 @@ class TapeView:
         pauses: int = 0,
         forgotten: frozenset[int] = frozenset(),
         seeds: Mapping[int, float] | None = None,
-        names: Mapping[int, str] | None = None,
+        names: Found = NOTHING,
     ) -> None:
         self.state = state
         """The tape's :class:`TapeState`."""
@@ -116,7 +116,7 @@ class TapeView:
         self._rows = 0 if flat is None else record.count(flat)
         self._forgotten = forgotten
         self._seeds = seeds
-        self._names: Mapping[int, str] = names or {}
+        self._names = names
         self._built: tuple[Record, ...] | None = None
 
     @property

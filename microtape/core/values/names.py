@@ -12,23 +12,23 @@ Values, keyed by node number, in two places.
   their tape, so intermediates are never named globally.
 
 Displays (``print(tape)``, ``explain``, ``to_dot``, ``print(acc)``, ``mt.function``'s
-code) ask :func:`name_of`: a name given by the learner first, then a found one, then an
-``mt.nn`` path; a Value with none is shown by number (``v3``). Names change nothing but
+code) ask :func:`name_of`: a name given by the learner first, then a variable's, then an
+``mt.nn`` path, then a place in a list (``xs[0]``); a Value with none is shown by number
+(``v3``). Names change nothing but
 text: ``==``, ``hash`` and copies of Values ignore them (a copy is a new, unnamed node).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, TypeAlias, Union, final
 
 from ..errors import ArgumentTypeError
 
 if TYPE_CHECKING:
     from .value import Value
 
-__all__ = ["give", "given", "given_by_learner", "merge", "name_of"]
+__all__ = ["NOTHING", "Found", "Places", "give", "given", "given_by_learner", "name_of"]
 
 
 @final
@@ -91,24 +91,84 @@ def given_by_learner(node: int) -> str | None:
     return None if found is None or found.by_nn else found.text
 
 
-def name_of(node: int, found: Mapping[int, str]) -> str | None:
-    """The name displays use for node ``node``: given by the learner, else in ``found`` (the
-    names a tape or accumulator found), else an ``mt.nn`` path; None if it has none."""
+Places: TypeAlias = dict[str, tuple[Union[tuple[str, ...], None], tuple[Union[int, None], ...]]]
+"""Lists, tuples and dicts of Values by the name that held them: for each, the keys of a
+dict (their ``repr``, ``"'w'"``; None for a list or tuple) and the node of each item (None
+for an item that is not a Value)."""
+
+
+@final
+class Found:
+    """The names a tape or an accumulator found when its blocks ended (``core/tapes/found.py``):
+    variables holding Values, and lists, tuples and dicts of them, whose items are named by
+    their places (``xs[0]``) only when a display asks, so that finding them costs one node
+    number per item. Never changed once made (but for the index of places, made once)."""
+
+    __slots__ = ("_index", "places", "variables")
+
+    def __init__(self, variables: dict[int, str] | None = None, places: Places | None = None):
+        self.variables: dict[int, str] = {} if variables is None else variables
+        """The name of each Value a variable held, by node number."""
+        self.places: Places = {} if places is None else places
+        self._index: dict[int, str] | None = None
+
+    def merged(self, new: Found) -> Found:
+        """These names and those a later block's end found (``new``), as a new Found (a
+        Found never changes, so views share it): a name now held by another Value leaves
+        the Value that had it (the variable was assigned again), and a list found again
+        replaces the one found before."""
+        if not self.variables and not self.places:
+            return new
+        if not new.variables and not new.places:
+            return self
+        taken = set(new.variables.values())
+        variables = {n: name for n, name in self.variables.items() if name not in taken}
+        variables.update(new.variables)
+        return Found(variables, {**self.places, **new.places})
+
+    def __bool__(self) -> bool:
+        return bool(self.variables or self.places)
+
+    def place(self, node: int) -> str | None:
+        """The place of node ``node`` in a list, tuple or dict found (``xs[0]``), if any."""
+        if self._index is None:
+            index: dict[int, str] = {}
+            for path, (keys, nodes) in self.places.items():
+                for i, n in enumerate(nodes):
+                    if n is not None and n not in index:
+                        index[n] = f"{path}[{i if keys is None else keys[i]}]"
+            self._index = index
+        return self._index.get(node)
+
+    def flat(self) -> dict[int, str]:
+        """Every name found, by node number: the variables' first, then the places."""
+        return {n: name for n in self._all() if (name := self.get(n)) is not None}
+
+    def get(self, node: int) -> str | None:
+        """The name found for node ``node``: a variable's, else a place's."""
+        return self.variables.get(node) or self.place(node)
+
+    def _all(self) -> dict[int, None]:
+        nodes = dict.fromkeys(self.variables)
+        for _, ns in self.places.values():
+            nodes.update(dict.fromkeys(n for n in ns if n is not None))
+        return nodes
+
+
+NOTHING: Final = Found()
+"""No name found."""
+
+
+def name_of(node: int, found: Found) -> str | None:
+    """The name displays use for node ``node``: given by the learner, else held by a
+    variable when a block ended, else an ``mt.nn`` path, else its place in a list found
+    then; None if it has none."""
     entry = _GIVEN.get(node)
     if entry is not None and not entry.by_nn:
         return entry.text
-    name = found.get(node)
+    name = found.variables.get(node)
     if name is not None:
         return name
-    return None if entry is None else entry.text
-
-
-def merge(into: dict[int, str], found: Mapping[int, str]) -> None:
-    """Add the names ``found`` when a block ended to those of earlier blocks: a name now
-    held by another Value leaves the Value that had it (the variable was assigned again)."""
-    if not found:
-        return
-    taken = set(found.values())
-    for node in [n for n, name in into.items() if name in taken and found.get(n) != name]:
-        del into[node]
-    into.update(found)
+    if entry is not None:
+        return entry.text
+    return found.place(node)
