@@ -17,6 +17,7 @@ Run it:  python examples/see_the_tape.py [PICTURE.svg]
 from __future__ import annotations
 
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,9 @@ def main(picture: Path | None = None) -> Result:
     summary = str(tape)
     print(summary)
     connected = tape.explain(loss, w)
-    print(f"\ntape.explain(loss, w):\n  {connected}")
+    print(f"\ntape.explain(loss, w):\n{textwrap.indent(connected, '  ')}")
     unconnected = tape.explain(loss, unused)
-    print(f"\ntape.explain(loss, unused):\n  {unconnected}")
+    print(f"\ntape.explain(loss, unused):\n{textwrap.indent(unconnected, '  ')}")
     dot = mt.to_dot(loss, tape)
     print(f"\nmt.to_dot(loss, tape):\n{dot}")
     if picture is not None:

@@ -31,6 +31,7 @@ from typing import Final
 from .core.errors import ArgumentTypeError, DomainError, ShapeError
 from .core.values.builtins import abs_, exp, log, relu, where
 from .core.values.value import Value, number
+from .core.words import counted
 
 __all__ = [
     "EPSILON",
@@ -58,8 +59,8 @@ def _pairs(
             )
     if len(y_true) != len(y_pred):
         raise ShapeError(
-            f"{loss}: y_true has {len(y_true)} target(s) but y_pred has {len(y_pred)} "
-            "prediction(s); give one target per prediction"
+            f"{loss}: y_true has {counted(len(y_true), 'target')} but y_pred has "
+            f"{counted(len(y_pred), 'prediction')}; give one target per prediction"
         )
     if not y_true:
         raise ShapeError(f"{loss}: no samples; the mean of nothing is undefined")

@@ -34,7 +34,9 @@ from typing import TypeAlias, Union
 
 from .core.errors import ArgumentTypeError, DomainError, ShapeError
 from .core.values.builtins import tanh
+from .core.values.names import give
 from .core.values.value import Value
+from .core.words import counted
 from .registry.table import op as op_named
 
 __all__ = ["MLP", "Activation", "Dense", "Module", "Sequential", "ShapeError"]
@@ -75,6 +77,14 @@ class Module:
         """Compute the outputs from ``inputs``; every model defines this."""
         raise NotImplementedError(f"{type(self).__name__} must define __call__(inputs)")
 
+    def __setattr__(self, name: str, value: object) -> None:
+        """Set the attribute, and name each parameter found in it by its path from this
+        module (``kernel[1][0]``; ``layers[0].kernel[1][0]`` once a Sequential holds
+        the layer), the name ``print(tape)``, ``to_dot`` and the others show. A Value
+        given a name of its own (``mt.Value(x, name="w")``) keeps it."""
+        super().__setattr__(name, value)
+        _name_parameters(name, value)
+
     @property
     def trainable_variables(self) -> list[Value]:
         """Every parameter Value of this module and its sub-modules, each once, in order."""
@@ -107,6 +117,29 @@ class Module:
             8
         """
         return len(self.trainable_variables)
+
+
+def _name_parameters(path: str, item: object) -> None:
+    """Give each Value found in ``item`` (through modules, lists, tuples and dicts, as
+    ``trainable_variables`` finds them) its path under ``path``, the first path found."""
+    named: set[int] = set()  # by node
+    seen_modules: set[int] = set()
+    stack: list[tuple[str, object]] = [(path, item)]  # no recursion, as trainable_variables
+    while stack:
+        where, item = stack.pop()
+        if type(item) is Value:
+            if item.node not in named:
+                named.add(item.node)
+                give(item, where, by_nn=True)
+        elif isinstance(item, Module):
+            if id(item) in seen_modules:
+                continue
+            seen_modules.add(id(item))
+            stack.extend(reversed([(f"{where}.{k}", v) for k, v in vars(item).items()]))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(reversed([(f"{where}[{i}]", v) for i, v in enumerate(item)]))
+        elif isinstance(item, dict):
+            stack.extend(reversed([(f"{where}[{k!r}]", v) for k, v in item.items()]))
 
 
 def _activation(activation: Activation) -> Callable[[Value], Value] | None:
@@ -241,7 +274,7 @@ class Dense(Module):
         inputs = _sample("Dense", inputs)
         if len(inputs) != self.in_features:
             raise ShapeError(
-                f"Dense: expected {self.in_features} input(s), got {len(inputs)}; "
+                f"Dense: expected {counted(self.in_features, 'input')}, got {len(inputs)}; "
                 "a layer takes one sample (a list of numbers or Values) at a time"
             )
         outputs: list[Value] = []

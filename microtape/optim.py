@@ -29,6 +29,7 @@ from typing import SupportsFloat
 
 from .core.errors import ArgumentTypeError, DomainError, MissingGradientError
 from .core.values.value import Value, number
+from .core.words import figure
 
 __all__ = ["SGD", "Adam", "MissingGradientError", "Optimizer"]
 
@@ -37,8 +38,10 @@ Pair = tuple[Value | SupportsFloat | None, Value]
 
 
 def _why_none(position: int, variable: Value) -> str:
+    name = variable.name  # a model's parameter: its place in the model, kernel[0][0]
+    shown = repr(variable) if name is None else f"{name} = {figure(variable.data)}"
     return (
-        f"apply_gradients: the gradient of variable {position} ({variable!r}) is None, so "
+        f"apply_gradients: the gradient of variable {position} ({shown}) is None, so "
         "nothing was updated. None means the loss does not depend on this variable through "
         "any op the tape recorded. Usually the forward pass or the loss was computed "
         "outside `with tape:` (a Value does not remember how it was computed: only what "

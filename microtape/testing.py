@@ -55,6 +55,7 @@ from .core.tapes.tape import GradientTape
 from .core.values.interval import Interval
 from .core.values.op import Op
 from .core.values.value import Value
+from .core.words import counted
 from .registry.table import op as op_named
 from .registry.table import ops as op_namespace
 from .registry.table import origin, plugin_ops
@@ -476,7 +477,7 @@ def check_op_at(
     """
     if len(point) != op.arity:
         raise ArgumentTypeError(
-            f"check_op_at: {op.name} takes {op.arity} argument(s), got {len(point)}"
+            f"check_op_at: {op.name} takes {counted(op.arity, 'argument')}, got {len(point)}"
         )
     oracle: _Oracle = _SympyOracle(op) if op.sympy is not None else _FiniteDifferenceOracle(op)
     ctx = _Context(op, rtol, atol)

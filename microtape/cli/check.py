@@ -24,6 +24,7 @@ from typing import Final
 
 from ..core.errors import MicrotapeError, PluginWarning
 from ..core.values.op import Op
+from ..core.words import counted
 from ..registry.plugins import PluginOp
 from ..registry.table import all_ops, op, origin, plugin_ops
 
@@ -73,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     kinks: dict[str, int] = {}
     print(
-        f"checking {len(targets)} op{'s' if len(targets) != 1 else ''} at "
-        f"{args.max_examples} points each, to order {args.order}:",
+        f"checking {counted(len(targets), 'op')} at {counted(args.max_examples, 'point')} "
+        f"each, to order {args.order}:",
         flush=True,
     )
     with _reproducible():

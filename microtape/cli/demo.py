@@ -17,6 +17,7 @@ from typing import Final, TextIO
 
 import microtape as mt
 from microtape import losses, nn, optim
+from microtape.core.words import counted
 from microtape.datasets import Moons, make_moons
 
 __all__ = ["add_arguments", "plot", "run"]
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     optimizer = optim.Adam(learning_rate=args.learning_rate)
     sizes = " -> ".join(str(n) for n in [2, *args.hidden, 1])
     print("microtape demo: a neural network learns to tell two moons apart.\n", file=out)
-    print(f"  data       {args.samples} points, two interleaving half-moons", file=out)
+    print(f"  data       {counted(args.samples, 'point')}, two interleaving half-moons", file=out)
     print(f"  model      MLP {sizes} (tanh): {model.count_params()} parameters", file=out)
     print("  loss       binary cross-entropy from logits", file=out)
     print(f"  optimizer  Adam(learning_rate={args.learning_rate:g})\n", file=out)
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     accuracy = _accuracy(predicted, data.labels)
     print(
         f"\ntrained in {seconds:.1f} s: training accuracy {accuracy:.1%} "
-        f"({args.epochs} epochs, {args.samples} points)",
+        f"({counted(args.epochs, 'epoch')}, {counted(args.samples, 'point')})",
         file=out,
     )
     if graph is not None:
@@ -213,14 +214,20 @@ def _graph_file(path: Path, out: TextIO) -> Path:
 def _write_graph(path: Path, model: nn.MLP, data: Moons, out: TextIO) -> None:
     """Draw how point 0's loss depends on one weight: the last layer's weight of the last
     hidden unit, whose path to the loss is short enough to read (the whole graph of one
-    point has over 300 nodes; any earlier weight's path runs through a whole layer)."""
+    point has over 300 nodes; any earlier weight's path runs through a whole layer).
+
+    Each box says what it is: the weight by its place in the model
+    (``layers[2].kernel[7][0]``, as ``mt.nn`` names it), each hidden unit by its layer and
+    index (``hidden[1][7]``: the variable ``hidden`` holds them when the tape's block ends),
+    then ``logit`` and ``loss``."""
     last = model.layers[-1]
     assert isinstance(last, nn.Dense)
-    weight = last.kernel[-1][0]
     with mt.GradientTape(persistent=True) as tape:
-        logit = model(data.points[0])[0]
+        hidden = _hidden(model, data.points[0])
+        logit = last(hidden[-1])[0]
         loss = losses.binary_crossentropy(data.labels[:1], [logit], from_logits=True)
     tape.gradient(loss, model.trainable_variables)
+    weight = last.kernel[-1][0]  # after the block: named by its place in the model
     dot = mt.to_dot(loss, tape, source=weight)
     tape.release()
     if path.suffix.lower() in PICTURES:
@@ -229,7 +236,17 @@ def _write_graph(path: Path, model: nn.MLP, data: Moons, out: TextIO) -> None:
         path.write_text(dot)
     nodes = sum(1 for line in dot.splitlines() if "[label=" in line and "->" not in line)
     print(
-        f"\nwrote {path} ({nodes} nodes): how point 0's loss depends on one weight of the\n"
-        "last layer, the path along which its gradient flows back",
+        f"\nwrote {path} ({nodes} nodes): how point 0's loss depends on {weight.name},\n"
+        "a weight of the last layer: the path along which its gradient flows back",
         file=out,
     )
+
+
+def _hidden(model: nn.MLP, point: Sequence[float]) -> list[list[mt.Value]]:
+    """The outputs of each hidden layer of ``model`` for one point."""
+    hidden: list[list[mt.Value]] = []
+    inputs: Sequence[mt.Value | float] = point
+    for layer in model.layers[:-1]:
+        inputs = layer(inputs)
+        hidden.append(inputs)
+    return hidden

@@ -26,6 +26,8 @@ programmer would expect, so ``except ValueError`` keeps working::
 
 from __future__ import annotations
 
+from .words import wrapped
+
 __all__ = [
     "ArgumentTypeError",
     "DomainError",
@@ -47,7 +49,14 @@ __all__ = [
 
 
 class MicrotapeError(Exception):
-    """The root of every error microtape raises."""
+    """The root of every error microtape raises.
+
+    Its message reads in lines of at most 100 columns, broken between words, so that a
+    terminal or a notebook never breaks it inside one (``core/words.py``).
+    """
+
+    def __str__(self) -> str:
+        return wrapped(super().__str__(), first=len(type(self).__name__) + 2)
 
 
 class TapeError(MicrotapeError, RuntimeError):
@@ -113,7 +122,10 @@ class UnknownOpError(MicrotapeError, LookupError):
 
 
 class MicrotapeWarning(UserWarning):
-    """The root of every warning microtape gives."""
+    """The root of every warning microtape gives; its message is wrapped as an error's."""
+
+    def __str__(self) -> str:
+        return wrapped(super().__str__(), first=len(type(self).__name__) + 2)
 
 
 class PluginWarning(MicrotapeWarning):

@@ -8,6 +8,7 @@ from typing import Any, overload
 from ..core.errors import ShapeError
 from ..core.tapes.tape import GradientTape
 from ..core.values.value import Value, number
+from ..core.words import counted
 from .shapes import (
     AnyFunction,
     Inputs,
@@ -204,8 +205,8 @@ def vjp(f: Callable[..., Any], /, *primals: Any) -> tuple[Any, Pullback]:
         weights, _ = nest(upstream, "cotangent", lambda x, path: x, "vjp: pullback")
         if len(weights) != len(leaves):
             raise ShapeError(
-                f"vjp: pullback: the cotangent holds {len(weights)} number(s) but f returned "
-                f"{len(leaves)}; give one per entry of f's value, nested like it"
+                f"vjp: pullback: the cotangent holds {counted(len(weights), 'number')} but f "
+                f"returned {len(leaves)}; give one per entry of f's value, nested like it"
             )
         found = tape.gradient(targets, sources, output_gradients=weights)
         return tuple(split(inputs, found))

@@ -16,6 +16,7 @@ from ..core.errors import ArgumentTypeError
 from ..core.tapes.arguments import rebuilt
 from ..core.values.numbers import short_repr
 from ..core.values.value import Value, number
+from ..core.words import counted
 
 __all__ = [
     "MODES",
@@ -94,7 +95,7 @@ def lifted(
     """``f``'s arguments with the differentiated ones as Values, and those ones."""
     if max(chosen) >= len(args):
         raise ArgumentTypeError(
-            f"{what}: argnums={argnums!r}, but f was called with {len(args)} argument(s)"
+            f"{what}: argnums={argnums!r}, but f was called with {counted(len(args), 'argument')}"
         )
     call = list(args)
     inputs = []

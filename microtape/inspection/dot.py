@@ -4,17 +4,21 @@
 ``value`` depends on. A Value does not know the Values it was computed from (the
 graph lives on the tape), so drawing a Value needs the tape that recorded it.
 
-Each Value is a box with its name (the same ``v0``, ``v1``, ... as ``print(tape)``),
-the op that produced it (``leaf`` for an input the tape did not compute), its value
-and, after a ``gradient()`` call on a persistent tape, its gradient from that call.
-An arrow runs from each input to the op's output, labelled with the local
-derivative ``d output / d input`` the backward pass multiplies by. A plain number
-passed to an op is drawn as a bare number, with a dashed arrow and no derivative:
-nothing flows back into a constant.
+Each Value is a box with its name (the same as in ``print(tape)``: ``w``, ``loss``, or
+``v0``, ``v1``, ... for a Value with no name), the op that produced it (``leaf`` for an
+input the tape did not compute), its value and, after a ``gradient()`` call on a
+persistent tape, its gradient from that call. An arrow runs from each input to the op's
+output, labelled with the local derivative ``d output / d input`` the backward pass
+multiplies by; an input read twice (``x * x``) has one arrow, labelled with the sum of its
+two partials and the two terms (``×6.0 (3.0 + 3.0)``). A plain number passed to an op is
+drawn as a bare number, with a dashed arrow and no derivative: nothing flows back into a
+constant. The DOT IDs are ``n0``, ``n1``, ... (``c0``, ... for constants), whatever the
+names: a name is any text.
 
 ``to_dot(value, tape, source=w)`` draws less: only the records on the paths from ``w``
-to ``value``, the way the gradient of ``value`` flows back to ``w``. Values those records
-read that were computed earlier on the tape are grey: their own history is not drawn.
+to ``value``, the way the gradient of ``value`` flows back to ``w``. What those records
+read that does not depend on ``w`` (another parameter, a constant, a Value computed
+earlier on the tape, whose own history is not drawn) is grey, with its arrows.
 
 Making the text needs nothing; turning it into a picture needs the ``dot`` program
 from Graphviz, which :func:`render_dot` runs. The text is a :class:`DotText`, a ``str``
@@ -34,7 +38,9 @@ from ..core.errors import ArgumentTypeError, GraphvizError, TapeError
 from ..core.tapes.tape import GradientTape
 from ..core.tapes.view import Record, TapeState, TapeView
 from ..core.values.value import Value
+from ..core.words import counted, figure
 from .names import node_names
+from .summary import local_derivatives
 from .walk import depends_on
 
 __all__ = ["DotText", "GraphvizError", "render_dot", "to_dot"]
@@ -45,6 +51,8 @@ FORMATS: Final = ("svg", "png", "pdf")
 _LEAF_COLOR: Final = "#dbeafe"
 _TARGET_COLOR: Final = "#fde68a"
 _EARLIER_COLOR: Final = "#e5e7eb"
+_ASIDE_COLOR: Final = "#f3f4f6"
+_ASIDE_INK: Final = "#9ca3af"
 
 
 class _Printer(Protocol):
@@ -137,14 +145,13 @@ def to_dot(
         >>> print(mt.to_dot(y, tape), end="")              # doctest: +ELLIPSIS
         digraph microtape {
         ...
-          v0 [label="v0 (leaf) | value 3 | grad 6", style=filled, fillcolor="#dbeafe"];
-          v1 [label="v1 = mul | value 9 | grad 1"];
-          v2 [label="v2 = add | value 10 | grad 1", style="filled,bold", fillcolor="#fde68a"];
+          n0 [label="x (leaf) | value 3.0 | grad 6.0", style=filled, fillcolor="#dbeafe"];
+          n1 [label="v0 = mul | value 9.0 | grad 1.0"];
+          n2 [label="y = add | value 10.0 | grad 1.0", style="filled,bold", fillcolor="#fde68a"];
           c0 [label="1.0", shape=plaintext];
-          v0 -> v1 [label="×3"];
-          v0 -> v1 [label="×3"];
-          v1 -> v2 [label="×1"];
-          c0 -> v2 [style=dashed];
+          n0 -> n1 [label="×6.0 (3.0 + 3.0)"];
+          n1 -> n2 [label="×1.0"];
+          c0 -> n2 [style=dashed];
         }
     """
     if isinstance(graph, GradientTape):
@@ -155,7 +162,7 @@ def to_dot(
             )
         view = graph.view()
         records = _records(view)
-        return _dot(records, node_names(records), view, target=None)
+        return _dot(records, node_names(records, view), view, target=None)
     if type(graph) is not Value:
         raise ArgumentTypeError(
             f"to_dot: expected a GradientTape or a Value, got {type(graph).__name__} {graph!r}"
@@ -167,7 +174,7 @@ def to_dot(
         )
     view = tape.view()
     records = _records(view)
-    names = node_names(records)  # over all records, so names match print(tape)
+    names = node_names(records, view)  # over all records, so names match print(tape)
     if graph not in names:
         raise TapeError(
             f"to_dot: {graph!r} was not recorded on this tape, so the tape cannot say how it "
@@ -239,12 +246,15 @@ def _dot(
                 shown.setdefault(v)
     if target is not None:
         shown.setdefault(target)  # a leaf drawn alone
+    # With a source, what is not on its way to the target is grey: a Value read on the
+    # way that does not depend on the source, and the arrows from it.
+    on_path = None if source is None else {source, *produced}
     kind = "persistent" if view.persistent else "non-persistent"
-    what = f"{len(records)} record{'' if len(records) == 1 else 's'} of a {kind} tape"
+    what = f"{counted(len(records), 'record')} of a {kind} tape"
     if source is not None and target is not None:
         what = f"how {names[target]} depends on {names[source]}: the {what} on the way"
-        if any(v in earlier and v not in produced for v in shown):
-            what += "\ngrey: computed earlier on the tape (how is not drawn)"
+        if any(v not in produced and v != source for v in shown):
+            what += f"\ngrey: read on the way, not computed from {names[source]}"
     elif target is not None:
         what = f"what {names[target]} depends on: {what}"
     title = _escape(f"{what}\narrows: × local derivative (d output / d input)")
@@ -255,18 +265,22 @@ def _dot(
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
     order = {v: i for i, v in enumerate(names)}
+    ids = {v: f"n{order[v]}" for v in shown}  # names are labels: any text, never an ID
     for v in sorted(shown, key=order.__getitem__):
         op = earlier.get(v)
         fields = [
             f"{names[v]} (leaf)" if op is None else f"{names[v]} = {op}",
-            f"value {v.data:.6g}",
+            f"value {figure(v.data)}",
         ]
         if grads is not None:
             g = grads.get(v.node)
-            fields.append("grad -" if g is None else f"grad {float(g):.6g}")
+            fields.append("grad -" if g is None else f"grad {figure(float(g))}")
         # Top-level fields of a record stack vertically when rankdir=LR: narrow boxes.
         label = " | ".join(_escape(f) for f in fields)
+        aside = on_path is not None and v not in on_path
         fill = _LEAF_COLOR if op is None else _EARLIER_COLOR if v not in produced else None
+        if aside:
+            fill = _ASIDE_COLOR
         if v == target:
             fill = _TARGET_COLOR
         bold = v in (target, source)
@@ -276,28 +290,33 @@ def _dot(
             style = f', style={look}, fillcolor="{fill}"'
         elif bold:
             style = ", style=bold"
-        lines.append(f'  {names[v]} [label="{label}"{style}];')
+        if aside and v != target:
+            style += f', color="{_ASIDE_INK}", fontcolor="{_ASIDE_INK}"'
+        lines.append(f'  {ids[v]} [label="{label}"{style}];')
     edges: list[str] = []
     constants = 0
     for out, inputs, partials, _ in records:
-        for arg, partial in zip(inputs, partials, strict=True):
+        slopes = local_derivatives(inputs, partials)
+        drawn: set[Value] = set()
+        for arg in inputs:
             if type(arg) is Value:
-                label = "" if partial is None else f' [label="×{partial:.6g}"]'
-                edges.append(f"  {names[arg]} -> {names[out]}{label};")
+                if arg in drawn:
+                    continue  # read twice (x * x): one arrow, with the sum of its partials
+                drawn.add(arg)
+                slope = slopes.get(arg)
+                attrs = [] if slope is None else [f'label="×{_escape(slope)}"']
+                if on_path is not None and arg not in on_path:
+                    attrs.append(f'color="{_ASIDE_INK}", fontcolor="{_ASIDE_INK}"')
+                extra = f" [{', '.join(attrs)}]" if attrs else ""
+                edges.append(f"  {ids[arg]} -> {ids[out]}{extra};")
             else:
                 # One node per use: a constant is not a Value, and 2 here is not 2 there.
-                text = _escape(_constant(arg))
-                lines.append(f'  c{constants} [label="{text}", shape=plaintext];')
-                edges.append(f"  c{constants} -> {names[out]} [style=dashed];")
+                ink = "" if on_path is None else f', fontcolor="{_ASIDE_INK}"'
+                lines.append(f'  c{constants} [label="{figure(arg)}", shape=plaintext{ink}];')
+                ink = "" if on_path is None else f', color="{_ASIDE_INK}"'
+                edges.append(f"  c{constants} -> {ids[out]} [style=dashed{ink}];")
                 constants += 1
     return DotText("\n".join([*lines, *edges, "}"]) + "\n")
-
-
-def _constant(x: float) -> str:
-    """A constant as Python writes it (``3.0``), or to 6 significant digits, as values are
-    shown, when that is shorter than its exact spelling (``0.873124`` for an input)."""
-    short = f"{x:.6g}"
-    return repr(x) if float(short) == x else short
 
 
 def _escape(text: str) -> str:

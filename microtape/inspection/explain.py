@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from ..core.tapes.view import Record, TapeState, TapeView
 from ..core.values.value import Value
+from ..core.words import counted, figure, wrapped
 from .names import node_names
 from .walk import reach
 
@@ -29,12 +30,20 @@ __all__ = ["explain"]
 
 
 def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
-    """Explain the gradient of the sum of ``targets`` with respect to ``source`` on a tape."""
+    """Explain the gradient of the sum of ``targets`` with respect to ``source`` on a tape,
+    in lines of at most 100 columns."""
+    return wrapped(_explain(tape, targets, source))
+
+
+def _explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
     records = tape.records
-    names = node_names(records)
+    names = node_names(records, tape)
 
     def called(v: Value) -> str:
-        return f"{names[v]} = {v!r}" if v in names else repr(v)
+        if v in names:
+            return f"{names[v]} = {figure(v.data)}"
+        name = tape.name_of(v)
+        return f"{name} = {figure(v.data)}" if name is not None else f"Value({figure(v.data)})"
 
     what = f"the gradient with respect to {called(source)}"
     state = tape.state
@@ -60,7 +69,7 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
         target = targets[0]
         if tape.forgotten(target):
             return (
-                f"No gradient: the target {target!r} was recorded before tape.reset(), which "
+                f"No gradient: the target {called(target)} was recorded before tape.reset(), which "
                 "forgot every record made until then. Compute the target after the reset."
             )
         others = f"with respect to anything else, {called(source)} included, None"
@@ -74,7 +83,7 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
                 "the branch that would have used the source did not run."
             )
         return (
-            f"No gradient: the target {target!r} was not computed while this tape was "
+            f"No gradient: the target {called(target)} was not computed while this tape was "
             f"recording: no op on this tape made it{'' if records else ' (it recorded none)'}, "
             "so to the tape it is a leaf of its own, "
             f"like a source. Its gradient with respect to itself is 1, and {others}. Two "
@@ -93,16 +102,18 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
             "is computed from them on the tape) get gradients. Call tape.watch(source) before "
             "using it in the block."
         )
+    aim = "the target" if len(recorded_targets) > 1 else f"the target {names[recorded_targets[0]]}"
     path = _path(records, recorded_targets, source)
     if path is not None:
-        chain = " -> ".join([names.get(source, "source"), *path])
+        steps = [f"{names[out]} ({op})" for op, out in path]
+        chain = " -> ".join([names.get(source, "source"), *steps])
         return (
-            f"There is a gradient: the target depends on the source {called(source)} through "
+            f"There is a gradient: {aim} depends on the source {called(source)} through "
             f"recorded ops, for example {chain} (names as in print(tape))."
         )
     if source in reach(records, recorded_targets, stopped=True):
         return (
-            f"No gradient: the target is computed from {called(source)}, but only through "
+            f"No gradient: {aim} is computed from {called(source)}, but only through "
             "stop_gradient, which passes no gradient back (as tf.stop_gradient): to the "
             "tape its output is a constant."
         )
@@ -110,7 +121,7 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
     if used_in:
         return (
             f"No gradient: {called(source)} was used on this tape (by {', '.join(used_in)}), but "
-            "none of those ops lead to the target: the target does not depend on it."
+            f"none of those ops lead to {aim}: it does not depend on {names[source]}."
         )
     if tape.forgotten(source):
         return (
@@ -120,7 +131,7 @@ def explain(tape: TapeView, targets: Sequence[Value], source: Value) -> str:
     leaves = _leaves(records, produced, recorded_targets)
     shown = ", ".join(called(v) for v in leaves[:6]) + (" ..." if len(leaves) > 6 else "")
     paused = (
-        f" The tape also paused recording {tape.pauses} time(s) in "
+        f" The tape also paused recording {counted(tape.pauses, 'time')} in "
         "tape.stop_recording(): uses there were not recorded either."
         if tape.pauses
         else ""
@@ -143,18 +154,21 @@ def _is_connected(tape: TapeView, records: Sequence[Record], source: Value) -> b
     return source in tape.watched_explicitly or any(rec.output == source for rec in records)
 
 
-def _path(records: Sequence[Record], targets: list[Value], source: Value) -> list[str] | None:
-    """Op names from ``source`` to a target, following the records; None if none."""
+def _path(
+    records: Sequence[Record], targets: list[Value], source: Value
+) -> list[tuple[str, Value]] | None:
+    """Each op from ``source`` to a target, following the records, with its output; None if
+    there is no way."""
     via = reach(records, targets)
     if source not in via:
         return None
-    names = []
+    steps = []
     node = source
     while node in via:
         rec = records[via[node]]
-        names.append(rec.op.name)
+        steps.append((rec.op.name, rec.output))
         node = rec.output
-    return names
+    return steps
 
 
 def _leaves(

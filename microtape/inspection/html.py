@@ -8,15 +8,16 @@ markup.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Final
 
 from ..core.tapes.view import TapeView
 from .summary import Table, table
 
-__all__ = ["render", "tape_html"]
+__all__ = ["CELL", "render", "table_html", "tape_html"]
 
-_CELL: Final = ' style="text-align: left; font-family: monospace; white-space: pre"'
+CELL: Final = ' style="text-align: left; font-family: monospace; white-space: pre"'
 """Notebooks right-align table cells and wrap them by default; the text table does neither."""
 
 
@@ -29,16 +30,19 @@ def render(found: Table) -> str:
     """``found`` as an HTML fragment: the title, a table of the rows, and the note."""
     parts = ['<div class="microtape-tape">', f"<p><code>{escape(found.title)}</code></p>"]
     if found.header:
-        parts.append("<table>")
-        head = "".join(f"<th{_CELL}>{escape(cell)}</th>" for cell in found.header)
-        parts.append(f"<thead><tr>{head}</tr></thead>")
-        parts.append("<tbody>")
-        for row in found.rows:
-            cells = "".join(f"<td{_CELL}>{escape(cell)}</td>" for cell in row)
-            parts.append(f"<tr>{cells}</tr>")
-        parts.append("</tbody>")
-        parts.append("</table>")
+        parts += table_html(found.header, found.rows)
     if found.note is not None:
         parts.append(f"<p><code>{escape(found.note)}</code></p>")
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def table_html(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """The lines of an HTML table of ``rows`` under ``header``, every cell escaped."""
+    head = "".join(f"<th{CELL}>{escape(cell)}</th>" for cell in header)
+    parts = ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
+    for row in rows:
+        cells = "".join(f"<td{CELL}>{escape(cell)}</td>" for cell in row)
+        parts.append(f"<tr>{cells}</tr>")
+    parts += ["</tbody>", "</table>"]
+    return parts

@@ -17,7 +17,7 @@ from ..core.values.value import Value
 from .explain import explain
 from .html import tape_html
 from .summary import summarize
-from .tangents import summarize_tangents
+from .tangents import summarize_tangents, tangents_html
 
 __all__ = ["DESCRIBER", "TextDescriber"]
 
@@ -27,7 +27,8 @@ class TextDescriber:
     """Describes tapes with :func:`~microtape.inspection.summary.summarize`,
     :func:`~microtape.inspection.explain.explain` and
     :func:`~microtape.inspection.html.tape_html`, accumulators with
-    :func:`~microtape.inspection.tangents.summarize_tangents`."""
+    :func:`~microtape.inspection.tangents.summarize_tangents` and
+    :func:`~microtape.inspection.tangents.tangents_html`."""
 
     __slots__ = ()
 
@@ -42,6 +43,9 @@ class TextDescriber:
 
     def tangents(self, view: AccumulatorView) -> str:
         return summarize_tangents(view)
+
+    def tangents_html(self, view: AccumulatorView) -> str:
+        return tangents_html(view)
 
 
 DESCRIBER: Final = TextDescriber()

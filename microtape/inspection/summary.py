@@ -1,20 +1,26 @@
 """``print(tape)``: the recorded ops as a table a student can follow line by line.
 
-Each Value gets a short name (``v0``, ``v1``, ...) in the order the tape first met it;
-leaves (Values the tape did not compute) are listed first. After a gradient call on a
-persistent tape, each node's gradient from that call is shown too.
+Each Value is shown by its name (``w``, ``loss``; see ``names.py``), or by a number
+(``v0``, ``v1``, ...) in the order the tape first met it; leaves (Values the tape did not
+compute) are listed first. An op that reads one Value twice (``x * x``) shows its local
+derivative with respect to it once, as the sum the backward pass uses:
+``d/dx = 6.0 (3.0 + 3.0)``. After a gradient call on a persistent tape, each node's
+gradient from that call is shown too. Numbers are written as every display writes them
+(``core/words.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, NamedTuple
 
 from ..core.tapes.view import TapeState, TapeView
 from ..core.transforms.custom import CustomOp
 from ..core.values.value import Value
+from ..core.words import counted, figure
 from .names import node_names
 
-__all__ = ["Table", "summarize", "table"]
+__all__ = ["Table", "local_derivatives", "summarize", "table"]
 
 HEAD: Final = 20
 """Records shown from the start of a long tape."""
@@ -48,14 +54,14 @@ def table(view: TapeView) -> Table:
         )
         return Table(f"GradientTape({kind}{watching}): {why}", (), [], None)
     records = view.records
-    title = f"GradientTape({kind}{watching}): {view.state.value}, {len(records)} records"
+    title = f"GradientTape({kind}{watching}): {view.state.value}, {counted(len(records), 'record')}"
     if not records:
         return Table(title, (), [], None)
-    names = node_names(records)
+    names = node_names(records, view)
     produced = {rec.output for rec in records}
 
-    def name(v: object) -> str:
-        return names[v] if type(v) is Value else repr(v)  # a constant shows its number
+    def name(v: Value | float) -> str:
+        return names[v] if type(v) is Value else figure(v)  # a constant shows its number
 
     grads = view.last_gradients()
 
@@ -63,12 +69,12 @@ def table(view: TapeView) -> Table:
         if grads is None:
             return ""
         g = grads.get(v.node)
-        return "-" if g is None else f"{float(g):.6g}"
+        return "-" if g is None else figure(float(g))
 
     leaves = [v for v in names if v not in produced]
     header: tuple[str, ...] = ("#", "op", "inputs", "output", "local derivatives", "gradient")
     rows: list[tuple[str, ...]] = [
-        ("", "leaf", "", f"{name(v)} = {v.data:.6g}", "", grad(v)) for v in leaves
+        ("", "leaf", "", f"{name(v)} = {figure(v.data)}", "", grad(v)) for v in leaves
     ]
     shown = list(range(len(records)))
     if len(records) > HEAD + TAIL:  # -1 marks the elided middle
@@ -79,7 +85,7 @@ def table(view: TapeView) -> Table:
             continue
         out, inputs, local, op = records[i]
         partials = [
-            f"d/d{name(x)} = {d:.6g}" for x, d in zip(inputs, local, strict=True) if d is not None
+            f"d/d{name(x)} = {text}" for x, text in local_derivatives(inputs, local).items()
         ]
         if type(op) is CustomOp:
             partials = ["from its grad_fn"]
@@ -88,7 +94,7 @@ def table(view: TapeView) -> Table:
                 str(i),
                 op.name,
                 ", ".join(name(x) for x in inputs),
-                f"{name(out)} = {out.data:.6g}",
+                f"{name(out)} = {figure(out.data)}",
                 ", ".join(partials),
                 grad(out),
             )
@@ -102,6 +108,22 @@ def table(view: TapeView) -> Table:
         else None
     )
     return Table(title, header, rows, note)
+
+
+def local_derivatives(
+    inputs: Sequence[Value | float], partials: Sequence[float | None]
+) -> dict[Value, str]:
+    """Each Value an op read, with the text of its local derivative: one partial, or for
+    a Value read more than once (``x * x``), their sum and its terms (``6.0 (3.0 + 3.0)``),
+    which is what the backward pass multiplies by. Constants have none."""
+    terms: dict[Value, list[float]] = {}
+    for x, d in zip(inputs, partials, strict=True):
+        if type(x) is Value and d is not None:
+            terms.setdefault(x, []).append(d)
+    return {
+        x: figure(ds[0]) if len(ds) == 1 else f"{figure(sum(ds))} ({' + '.join(map(figure, ds))})"
+        for x, ds in terms.items()
+    }
 
 
 def summarize(view: TapeView) -> str:

@@ -3,10 +3,11 @@
 Each recorded op becomes its own sympy form (``Op(..., sympy=...)``, the form the
 oracle tests check its derivatives against), applied to the expressions of its
 arguments; a leaf (a Value the tape did not compute) becomes a symbol named as
-``print(tape)`` names it (``v0``), or as you name it. The expression is what the tape
-saw: a branch the Python code took is not in it, and a number read off a Value
-(``x.data``) is a constant. For teaching: ``sympy.simplify`` it, ``sympy.diff`` it and
-compare with ``tape.gradient``, or typeset it with ``sympy.latex``.
+``print(tape)`` names it (``w`` for a Value named ``w``, or held by a variable ``w`` when
+the tape's block ended; else ``v0``), or as the ``names`` argument names it. The
+expression is what the tape saw: a branch the Python code took is not in it, and a
+number read off a Value (``x.data``) is a constant. For teaching: ``sympy.simplify`` it,
+``sympy.diff`` it and compare with ``tape.gradient``, or typeset it with ``sympy.latex``.
 
 sympy is imported when :func:`to_sympy` is called, never by ``import microtape``.
 """
@@ -33,8 +34,8 @@ def to_sympy(value: Value, tape: GradientTape, names: Mapping[Value, str] | None
         value: a Value recorded on ``tape`` (a leaf is its own symbol).
         tape: the tape that recorded it; a persistent tape, or one not yet
             differentiated, still holds its records.
-        names: a symbol name for some leaves (``{w: "w"}``); the others are named as
-            ``print(tape)`` names them.
+        names: a symbol name for some leaves (``{w: "weight"}``); the others are named
+            as ``print(tape)`` names them (``w``, or ``v0`` for a Value with no name).
 
     Returns:
         A sympy expression; its symbols are real.
@@ -49,8 +50,10 @@ def to_sympy(value: Value, tape: GradientTape, names: Mapping[Value, str] | None
         >>> w, x = mt.Value(0.5), mt.Value(3.0)
         >>> with mt.GradientTape() as tape:
         ...     loss = (w * x - 1.0) ** 2
-        >>> mt.to_sympy(loss, tape, names={w: "w", x: "x"})
+        >>> mt.to_sympy(loss, tape)
         (w*x - 1)**2
+        >>> mt.to_sympy(loss, tape, names={w: "weight"})
+        (weight*x - 1)**2
     """
     if type(value) is not Value:
         raise ArgumentTypeError(f"to_sympy: expected a Value, got {type(value).__name__}")
@@ -69,7 +72,7 @@ def to_sympy(value: Value, tape: GradientTape, names: Mapping[Value, str] | None
             "GradientTape(persistent=True), or call to_sympy before gradient()"
         )
     records = view.records
-    named = node_names(records)
+    named = node_names(records, view)
     chosen = dict(names or {})
     expressions: dict[Value, Any] = {}
 

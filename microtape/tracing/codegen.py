@@ -18,11 +18,11 @@ again in Python:
   partial: another path through the function;
 - an op that fails (``math.log(0.0)``, ``x / 0.0``, a domain test): the Python run
   raises the op's own :class:`~microtape.DomainError`;
-- a gradient that comes out NaN (:class:`NotANumber`). The sweep's *strong zero* (a
-  product with a zero factor is 0, even where the other is infinite or NaN) would need
-  a test per product; instead none is made, and a NaN in a result (which any NaN on the
-  way back would reach, since sums and products keep NaN) hands the call to Python.
-  Without one, each gradient is the float sweep's exactly.
+- a gradient that comes out NaN (:class:`NotANumber`). The float sweep takes a product
+  with a zero factor as 0, even where the other factor is infinite or NaN; doing the
+  same would need a test per product. Instead none is made, and a NaN in a result (which
+  any NaN on the way back would reach, since sums and products keep NaN) hands the call
+  to Python. Without one, each gradient is the float sweep's exactly.
 
 A program of at most :data:`CHUNK` ops is one function, ``run``, in record order,
 for reading. A longer one is cut into functions of about :data:`CHUNK` ops, each
@@ -34,12 +34,17 @@ compiling of one. The lines themselves are written by ``writer.py``.
 
 from __future__ import annotations
 
+import itertools
+import keyword
 import math
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Final, NoReturn, cast
 
 from ..core.values import builtins as _b
 from ..core.values.builtins import strong_product
+from ..core.values.names import given
 from ..core.values.op import Op
 from .chunks import assemble
 from .program import Program, Sweep
@@ -66,7 +71,8 @@ class Retrace(Exception):
 
 
 class NotANumber(Exception):
-    """A gradient came out NaN: the float sweep's strong zero may apply; run in Python."""
+    """A gradient came out NaN, where the float sweep (which takes 0 times infinity as 0)
+    may give a number: run in Python."""
 
 
 def _miss(check: int) -> NoReturn:
@@ -162,16 +168,20 @@ def generate(program: Program, chunk: int | None = None) -> Generated:
         f"{_count(checks, 'check')}, {_count(sweeps, 'gradient')}"
     )
     inputs = [writer.names[n] for n in program.inputs]
+    short = len(writer.steps) + len(program.events) <= chunk
+    renamed = _learner_names(writer) if short else {}  # a short program is read: w, not v0
     if program.labels:
-        shown = [f"{name} = {label}" for name, label in zip(inputs, program.labels, strict=True)]
+        shown = [
+            label if renamed.get(name) == label else f"{renamed.get(name, name)} = {label}"
+            for name, label in zip(inputs, program.labels, strict=True)
+        ]
         more = f", and {len(shown) - 20} more" if len(shown) > 20 else ""
         title += "\n# inputs: " + ", ".join(shown[:20]) + more
-    if len(writer.steps) + len(program.events) <= chunk:
+    if short:
         body = _inline(writer)
         outputs = [writer.value(n) for n in program.outputs]
-        source = "\n".join(
+        code = "\n".join(
             [
-                title,
                 "def run(_x):",
                 f"    ({''.join(i + ', ' for i in inputs)}) = _x",
                 *(f"    {line.text}" for line in body),
@@ -179,6 +189,7 @@ def generate(program: Program, chunk: int | None = None) -> Generated:
                 "",
             ]
         )
+        source = title + "\n" + _renamed(code, renamed)
     else:
         writer.named_constants = True
         source = title + "\n" + assemble(writer, chunk)
@@ -186,6 +197,68 @@ def generate(program: Program, chunk: int | None = None) -> Generated:
     exec(compile(source, f"<mt.function {program.name}>", "exec"), namespace)
     run = cast(Callable[[Sequence[float]], tuple[float, ...]], namespace["run"])
     return Generated(source, run, checks)
+
+
+_NOT_NAMES: Final = re.compile(r"[vdgcs]\d+(?:_\d+)?|[dg]\d*_.*|run|inf|nan|type|float")
+"""What a learner's name must not be in the code: the names the writer makes (``v3``,
+``g3_1``, ``d3_0``, ``c0``, ``s4``), those made from a learner's name below (``g_w``,
+``d0_w``), and the other names the code reads."""
+
+
+def _learner_names(writer: Writer) -> dict[str, str]:
+    """What each variable is renamed to: ``v3`` to the learner's name of its node, where it
+    has one that can be a Python name (``xs[2]`` becomes ``xs_2``) and no other node takes
+    it first; the others numbered again from ``v0``, in the order the code names them.
+    Names found in the function come first (``loss``), then what each input is (``w``, a
+    parameter's name), then names given with ``Value(x, name=...)`` or by ``mt.nn``."""
+    program = writer.program
+    wanted: list[tuple[int, str]] = [*program.names.items()]
+    wanted += zip(program.inputs, program.labels, strict=False)  # labels may be empty
+    wanted += [(node, name) for node in writer.names if (name := given(node)) is not None]
+    renamed: dict[str, str] = {}
+    taken: set[str] = set()
+    for node, name in wanted:
+        local = writer.names.get(node)
+        if local is None or local in renamed:
+            continue
+        name = unicodedata.normalize("NFKC", re.sub(r"\W+", "_", name).strip("_"))
+        if (
+            name.isidentifier()
+            and not name[0].isdigit()
+            and not keyword.iskeyword(name)
+            and not _NOT_NAMES.fullmatch(name)
+            and name not in taken
+        ):
+            renamed[local] = name
+            taken.add(name)
+    numbers = (f"v{k}" for k in itertools.count())  # the others: v0, v1, ... in code order
+    for local in writer.names.values():
+        if local not in renamed:
+            renamed[local] = next(numbers)
+    return renamed
+
+
+def _renamed(code: str, renamed: dict[str, str]) -> str:
+    """``code`` with each variable renamed, and the gradients and partials written after it
+    named after it: ``g3`` and ``g3_1``, ``d3_0`` for ``v3``; ``g_w``, ``g1_w``, ``d0_w``
+    for ``w``; in the code and its comments alike."""
+    if not renamed:
+        return code
+
+    def name(found: re.Match[str]) -> str:
+        kind, number, suffix = found.groups()
+        new = renamed.get(f"v{number}")
+        if new is None or (kind == "v" and suffix is not None) or (kind == "d" and not suffix):
+            return found.group()
+        if kind == "v":
+            return new
+        if new[0] == "v" and new[1:].isdigit():  # numbered again: g3, g3_1, d3_0
+            return f"{kind}{new[1:]}{'' if suffix is None else '_' + suffix}"
+        if kind == "g":
+            return f"g_{new}" if suffix is None else f"g{suffix}_{new}"
+        return f"d{suffix}_{new}"
+
+    return re.sub(r"\b([vgd])(\d+)(?:_(\d+))?\b", name, code)
 
 
 def _count(n: int, what: str) -> str:

@@ -33,6 +33,7 @@ from ..core.values.value import Value, observe, read
 from .codegen import NotANumber, Retrace, generate
 from .nest import Key, Plan, expressions, find, flatten, key, keywords, labels, rebuild
 from .path import ARGUMENT, CONSTANT, NUMBER, SOURCE, STATIC, VALUE, Entry, Leaf, Path
+from .shown import CodeText
 from .sources import lengths, reach
 from .trace import Tracer
 
@@ -72,7 +73,7 @@ class Function(Generic[P, R]):
 
     def __repr__(self) -> str:
         name = getattr(self.python_function, "__qualname__", repr(self.python_function))
-        return f"<mt.function {name}: {self._traces} trace(s)>"
+        return f"<mt.function {name}: {self._traces} trace{'' if self._traces == 1 else 's'}>"
 
     def __reduce__(self) -> str | tuple[object, ...]:
         """Pickled, and copied, as a plain function is: by its qualified name where its
@@ -143,7 +144,8 @@ class Function(Generic[P, R]):
         """The generated source that a call with these arguments runs.
 
         Traces the function first (which runs it once) if no traced path fits them.
-        With no arguments, the source of the only path traced so far.
+        With no arguments, the source of the only path traced so far. It is a ``str``
+        that a notebook shows as highlighted Python (a :class:`CodeText`).
 
         Raises:
             ValueError: with no arguments, if there is not exactly one path; or if the
@@ -156,14 +158,14 @@ class Function(Generic[P, R]):
                     f"code(): {len(paths)} paths are traced; pass the arguments of the call "
                     "whose code you want"
                 )
-            return paths[0].generated.source
+            return CodeText(paths[0].generated.source)
         cast(Callable[..., R], self)(*args, **kwargs)
         leaves, plan = flatten((args, kwargs))
         found = key(leaves, plan)
         entry = None if found is None else self._entries.get(found)
         if entry is None or not entry.paths:
             raise ValueError("code(): the function runs in Python for these arguments")
-        return entry.paths[0].generated.source
+        return CodeText(entry.paths[0].generated.source)
 
     # ---- tracing ---------------------------------------------------------------------------
 

@@ -144,6 +144,8 @@ class Program:
         outputs: the nodes whose numbers the generated function returns.
         name: the traced function's name, for the code's first line.
         labels: what each input is, for a comment (``"x"``, ``"xs[2]"``); may be empty.
+        names: the learner's names of nodes, found when a tape's block ended in the
+            function (``loss``), for the names in the code.
     """
 
     __slots__ = (
@@ -154,6 +156,7 @@ class Program:
         "inputs",
         "labels",
         "name",
+        "names",
         "numeric",
         "outputs",
         "taped",
@@ -177,6 +180,7 @@ class Program:
         self.outputs = outputs
         self.name = name
         self.labels: list[str] = []
+        self.names: dict[int, str] = {}
         self.numeric: set[int] = set()  # nodes that are floats in the function as written
         self._steps: list[NodeRecord] | None = None
 

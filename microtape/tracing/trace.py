@@ -28,7 +28,7 @@ import gc
 import os
 import sys
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import FrameType
 
 from ..core.recording import record
@@ -106,6 +106,7 @@ class Tracer(TracerSink):
         self.failed: list[str] = []  # ops that raised during the call (caught or not)
         self.rule_reads = 0
         self._scanned = 0
+        self.names: dict[int, str] = {}  # the learner's names, found as tapes' blocks ended
 
     # ---- the sink: rows, and changes in place ---------------------------------------------
 
@@ -169,6 +170,9 @@ class Tracer(TracerSink):
             "a ForwardAccumulator is entered inside the function; forward mode is not "
             "written as code (enter it outside, around the call)" + _where()
         )
+
+    def named(self, names: Mapping[int, str]) -> None:
+        self.names.update(names)
 
     def op_failed(self, op: Op, error: Exception) -> None:
         self.failed.append(f"{op.name} raised {type(error).__name__}{_where()}")
@@ -282,6 +286,7 @@ class Tracer(TracerSink):
                 )
         program = Program(self.flat, self.taped, self.events, self.inputs, {}, outputs, name)
         program.numeric = self.numeric
+        program.names = self.names
         steps = program.steps()
         constants = program.constants
         leaves: dict[int, None] = {}

@@ -401,5 +401,7 @@ class Writer:
             names.append(name)
         if names:
             test = " or ".join(f"{n} != {n}" for n in names)
-            lines.append(Line(f"if {test}: _nan()  # NaN: the sweep's strong zero may apply"))
+            lines.append(
+                Line(f"if {test}: _nan()  # NaN: Python's sweep, where 0 * inf is 0, answers")
+            )
         return lines

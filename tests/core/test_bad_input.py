@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from messages import loose
 
 import microtape as mt
 from microtape import GradientTape, Value
@@ -271,7 +272,7 @@ def test_a_refused_gradient_call_says_what_was_expected_and_leaves_the_tape_work
     x = Value(2.0)
     with GradientTape(persistent=persistent) as tape:
         y = x * x * 3.0
-    with pytest.raises(error, match=pattern):
+    with pytest.raises(error, match=loose(pattern)):
         bad_call(tape, y, x)
     assert "2 records" in repr(tape)
     g = tape.gradient(y, x)
@@ -291,7 +292,7 @@ def test_a_refused_gradient_call_inside_a_persistent_block_records_nothing(
     x = Value(2.0)
     with GradientTape(persistent=True) as tape:
         y = x * x * 3.0
-        with pytest.raises(error, match=pattern):
+        with pytest.raises(error, match=loose(pattern)):
             bad_call(tape, y, x)
         assert "2 records" in repr(tape)
         g = tape.gradient(y, x)  # recorded on the tape itself: a second derivative follows
@@ -382,7 +383,7 @@ def test_a_domain_error_mid_recording_records_nothing_and_the_tape_goes_on(
         y = x * x
         with pytest.raises(mt.DomainError, match=rf"^{op}:"):
             call()
-        assert "1 records" in repr(tape)
+        assert "1 record>" in repr(tape)
         z = y * x  # recording goes on after the error
     assert "2 records" in repr(tape)
     g = tape.gradient(z, x)

@@ -22,6 +22,7 @@ import pytest
 import sympy
 from hypothesis import given
 from hypothesis import strategies as st
+from messages import flat, loose
 
 import microtape as mt
 from microtape import ForwardAccumulator, GradientTape, Value
@@ -229,7 +230,7 @@ def test_bad_primals_or_tangents_are_refused_naming_the_place(
     with pytest.raises(error) as raised:
         ForwardAccumulator(primals, tangents)
     assert str(raised.value).startswith("ForwardAccumulator: ")
-    assert words in str(raised.value)
+    assert words in flat(raised.value)
 
 
 def test_a_value_listed_twice_as_a_primal_is_refused() -> None:
@@ -250,7 +251,7 @@ def test_refused_calls_leave_the_accumulator_usable() -> None:
         y = x * x
         with pytest.raises(mt.TapeError, match="already recording"):
             acc.__enter__()
-        with pytest.raises(mt.ArgumentTypeError, match=r"jvp: .*target\[1\] is str 'y'"):
+        with pytest.raises(mt.ArgumentTypeError, match=loose(r"jvp: .*target\[1\] is str 'y'")):
             acc.jvp([y, "y"])
         with pytest.raises(ValueError, match="must be 'none' or 'zero', got 'raise'"):
             acc.jvp(y, "raise")  # type: ignore[call-overload]
@@ -716,14 +717,15 @@ def test_print_shows_the_primals_and_the_tangent_of_each_node() -> None:
         prediction = w * 3.0 + b
         loss = (prediction - 6.0) * (prediction - 6.0)
     text = str(acc)
+    assert loss.data == 20.25
     lines = text.splitlines()
     assert lines[0] == "ForwardAccumulator: exited, 2 primals, 5 tangents computed"
-    assert lines[1].split() == ["primal", "node", "value", "tangent"]
-    assert lines[2].split() == ["primals['w']", str(w.node), "0.5", "1"]
-    assert lines[3].split() == ["primals['b']", str(b.node), "0", "0"]
-    assert lines[4].split() == ["node", "tangent"]
-    assert lines[5].split() == [str(prediction.node - 1), "3"]
-    assert lines[-2].split() == [str(loss.node), "-27"]
+    assert lines[1].split() == ["primal", "value", "tangent"]
+    assert lines[2].split() == ["w", "0.5", "1.0"]  # by the names of their variables
+    assert lines[3].split() == ["b", "0.0", "0.0"]
+    assert lines[4].split() == ["computed", "from", "them", "tangent"]
+    assert lines[5].split() == ["node", str(prediction.node - 1), "3.0"]  # w * 3.0: unnamed
+    assert lines[-2].split() == ["loss", "-27.0"]
     assert "in the order the ops ran" in lines[-1]
     assert repr(acc) == "<ForwardAccumulator exited, 2 primals, 5 tangents computed>"
 

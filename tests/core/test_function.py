@@ -169,13 +169,13 @@ def test_the_code_is_one_line_per_op_named_as_print_tape_names_them() -> None:
     code = step.code(3.0, 6.0)
     assert step.code() == code  # one path: no arguments needed
     lines = [line.strip() for line in code.splitlines()]
-    assert "v4 = v0 * v1  # mul" in lines  # v0 = w and v1 = x, as print(tape) names them
-    assert "v7 = v6 * v6  # mul" in lines
-    forward = lines.index("v7 = v6 * v6  # mul")
+    assert "v0 = w * x  # mul" in lines  # the learner's names; numbers for the others
+    assert "loss = error * error  # mul" in lines
+    forward = lines.index("loss = error * error  # mul")
     back = [i for i, line in enumerate(lines) if line.startswith("g")]
     assert back and min(back) > forward  # the sweep back below the forward pass
-    assert "# inputs: v1 = x, v3 = y" in code
-    assert "g6 = 1.0 * v6  # mul: d v7/d v6" in lines
+    assert "# inputs: x, y, w, b" in code
+    assert "g_error = 1.0 * error  # mul: d loss/d error" in lines
 
 
 def test_a_long_program_is_cut_into_functions_and_repeated_blocks_share_one() -> None:

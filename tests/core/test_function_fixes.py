@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from messages import flat
 
 import microtape as mt
 from microtape.tracing import codegen
@@ -268,7 +269,7 @@ def test_traces_used_up_by_sets_of_keyword_arguments_are_said_to_be() -> None:
         assert compiled(mt.Value(2.0), **{name: 0.5}).data == 1.0
     with pytest.warns(mt.TracingWarning) as caught:
         assert compiled(mt.Value(2.0), d=0.5).data == 1.0  # a fourth set: Python
-    (message,) = [str(w.message) for w in caught]
+    (message,) = [flat(w.message) for w in caught]
     assert "max_traces=3 is used up" in message
     assert "3 traces were made for 3 different sets of keyword arguments" in message
     assert "This call's arguments have a structure not traced yet" in message
@@ -287,7 +288,7 @@ def test_traces_used_up_by_other_ints_are_said_to_be_for_structures_of_arguments
     assert compiled(mt.Value(2.0), 3).data == 8.0
     with pytest.warns(mt.TracingWarning) as caught:
         assert compiled(mt.Value(2.0), 4).data == 16.0
-    (message,) = [str(w.message) for w in caught]
+    (message,) = [flat(w.message) for w in caught]
     assert "2 traces were made for 2 different structures of arguments" in message
     assert "each int, str or other object" in message
     assert "comparison" not in message
@@ -308,7 +309,7 @@ def test_traces_used_up_by_a_guard_that_flips_name_its_line() -> None:
     assert compiled(mt.Value(1.5)).data == 3.0  # the first guard flipped: a second path
     with pytest.warns(mt.TracingWarning) as caught:
         assert compiled(mt.Value(2.5)).data == 7.5  # the second one flips: Python
-    (message,) = [str(w.message) for w in caught]
+    (message,) = [flat(w.message) for w in caught]
     file = "test_function_fixes.py"
     assert (
         "2 traces were made for one structure of arguments: the first path, and 1 more where "
@@ -334,7 +335,7 @@ def test_traces_used_up_by_both_say_how_many_of_each() -> None:
     compiled(mt.Value(1.0), 0.25, b=1.0)  # float(lr) reads another number
     with pytest.warns(mt.TracingWarning) as caught:
         assert compiled(mt.Value(1.0), 0.125, b=1.0).data == 0.125
-    (message,) = [str(w.message) for w in caught]
+    (message,) = [flat(w.message) for w in caught]
     line = step.__code__.co_firstlineno
     assert (
         "4 traces were made: the first paths of 2 different sets of keyword arguments, and 2 "

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import assert_type
 
 import pytest
+from messages import loose
 
 import microtape as mt
 from microtape import GradientTape, Value
@@ -110,7 +111,7 @@ def test_a_wrong_leaf_is_named_by_its_place_and_the_tape_stays_usable() -> None:
     with GradientTape() as tape:
         y = x * x
     with pytest.raises(
-        mt.ArgumentTypeError, match=r"jacobian: targets: .* targets\[1\]\[0\] is str"
+        mt.ArgumentTypeError, match=loose(r"jacobian: targets: .* targets\[1\]\[0\] is str")
     ):
         tape.jacobian([[y], ["y"]], x)
     assert numbers(tape.jacobian([[y]], x)) == [[4.0]]  # the refused call did not use it up

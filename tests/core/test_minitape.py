@@ -23,6 +23,7 @@ from typing import Any, Union, cast
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from messages import loose
 from workload import examples
 
 import microtape as mt
@@ -145,7 +146,7 @@ def test_a_second_call_on_a_used_tape_raises_tape_error(lib: ModuleType) -> None
     with lib.GradientTape() as tape:
         y = x * x
     assert _data(tape.gradient(y, x)) == 4.0
-    with pytest.raises(lib.TapeError, match=r"used up.*persistent=True"):
+    with pytest.raises(lib.TapeError, match=loose(r"used up.*persistent=True")):
         tape.gradient(y, x)
 
 

@@ -7,6 +7,7 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from messages import flat, loose
 
 import microtape as mt
 from microtape import nn, optim
@@ -136,7 +137,7 @@ def test_a_none_gradient_raises_naming_the_variable_and_updates_nothing() -> Non
         optimizer.apply_gradients(zip(grads, [used, unused], strict=True))
     message = str(info.value)
     assert "variable 1 (Value(7.5)) is None" in message
-    assert "nothing was updated" in message
+    assert "nothing was updated" in flat(message)
     assert "unconnected_gradients='raise'" in message and "tape.explain" in message
     assert "outside `with tape:`" in message
     assert used.data == 2.0 and unused.data == 7.5  # all or nothing
@@ -150,7 +151,9 @@ def test_missing_gradient_error_is_a_value_error_as_in_keras() -> None:
 
 def test_pairs_in_the_wrong_order_are_refused() -> None:
     w = mt.Value(1.0)
-    with pytest.raises(mt.ArgumentTypeError, match=r"variable 0 must be a Value .*\(gradient, var"):
+    with pytest.raises(
+        mt.ArgumentTypeError, match=loose(r"variable 0 must be a Value .*\(gradient, var")
+    ):
         optim.SGD().apply_gradients([(w, 0.5)])  # type: ignore[list-item]
 
 
@@ -170,7 +173,7 @@ def test_gradients_without_their_variables_name_the_missing_zip() -> None:
 
 def test_a_single_gradient_is_refused_with_the_pair_to_write() -> None:
     with pytest.raises(
-        mt.ArgumentTypeError, match=r"a single gradient.*\[\(gradient, variable\)\]"
+        mt.ArgumentTypeError, match=loose(r"a single gradient.*\[\(gradient, variable\)\]")
     ):
         optim.Adam().apply_gradients(mt.Value(1.0))  # type: ignore[arg-type]
 

@@ -21,7 +21,7 @@ from microtape import GradientTape, Value
 
 
 def records_on(tape: GradientTape) -> int:
-    found = re.search(r"(\d+) records", repr(tape))
+    found = re.search(r"(\d+) records?\b", repr(tape))
     assert found is not None, repr(tape)
     return int(found.group(1))
 

@@ -162,7 +162,7 @@ class Frame:
 
 
 def records_on(tape: GradientTape) -> int:
-    found = re.search(r"(\d+) records", repr(tape))
+    found = re.search(r"(\d+) records?\b", repr(tape))
     assert found is not None, repr(tape)
     return int(found.group(1))
 

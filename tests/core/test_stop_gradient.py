@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from messages import flat, loose
 
 import microtape as mt
 from microtape import GradientTape, Value
@@ -23,7 +24,7 @@ def test_the_only_way_back_through_it_gives_none_as_tensorflow() -> None:
     assert tape.gradient(z, x) is None
     zero = tape.gradient(y, x, unconnected_gradients="zero")
     assert zero.data == 0.0
-    with pytest.raises(mt.UnconnectedGradientError, match="only through stop_gradient"):
+    with pytest.raises(mt.UnconnectedGradientError, match=loose("only through stop_gradient")):
         tape.gradient(y, x, unconnected_gradients="raise")
 
 
@@ -123,13 +124,13 @@ def test_the_tape_shows_it_and_explains_it() -> None:
     with GradientTape(persistent=True) as tape:
         y = mt.stop_gradient(x) * 2.0
     table = str(tape)
-    assert "stop_gradient  v0" in table
+    assert "stop_gradient  x" in table
     (row,) = [line for line in table.splitlines() if "stop_gradient" in line]
     assert "d/d" not in row  # no local derivative is shown: there is none
-    assert tape.explain(y, x).startswith(
-        "No gradient: the target is computed from v0 = Value(3.0), but only through stop_gradient"
+    assert flat(tape.explain(y, x)).startswith(
+        "No gradient: the target y is computed from x = 3.0, but only through stop_gradient"
     )
-    assert str(mt.to_sympy(y, tape)) == "2*stop_gradient(v0)"
+    assert str(mt.to_sympy(y, tape)) == "2*stop_gradient(x)"
 
 
 def test_it_is_not_an_op_of_the_registry() -> None:

@@ -9,6 +9,7 @@ from collections import OrderedDict, namedtuple
 from typing import assert_type
 
 import pytest
+from messages import loose
 from workload import length
 
 import microtape as mt
@@ -224,7 +225,7 @@ def test_non_persistent_tape_second_gradient_raises_tape_error_with_a_fix() -> N
     with GradientTape() as tape:
         y = x * x
     tape.gradient(y, x)
-    with pytest.raises(mt.TapeError, match=r"non-persistent.*persistent=True"):
+    with pytest.raises(mt.TapeError, match=loose(r"non-persistent.*persistent=True")):
         tape.gradient(y, x)
     assert issubclass(mt.TapeError, RuntimeError)
 
@@ -389,7 +390,7 @@ def test_without_accessed_watching_unwatched_ops_are_not_recorded() -> None:
         w = z * z  # nothing watched yet: not recorded
         tape.watch(x)
         y = x * w
-    assert "1 records" in repr(tape)
+    assert "1 record>" in repr(tape)
     gx, gz = tape.gradient(y, [x, z])
     assert gx is not None and gx.data == 25.0
     assert gz is None
@@ -550,7 +551,7 @@ def test_threads_never_record_on_each_others_tapes() -> None:
     for g, records in results.values():
         assert g == pytest.approx(1.0001**2000)
         assert records == 4000  # its own 2000 mul + 2000 add, nobody else's
-    assert "1 records" in repr(main_tape)
+    assert "1 record>" in repr(main_tape)
 
 
 @pytest.mark.threads
@@ -631,7 +632,7 @@ def test_gradient_after_an_in_place_change_of_a_recorded_value_raises() -> None:
     assert first is not None and first.data == 3.0
     w.data = 2.5  # an optimizer step
     with pytest.raises(
-        mt.TapeError, match=r"Value\(2\.5\) was changed in place.*argument a of mul"
+        mt.TapeError, match=loose(r"Value\(2\.5\) was changed in place.*argument a of mul")
     ):
         tape.gradient(y, x)
 

@@ -83,8 +83,10 @@ def test_micrograd_attributes_raise_showing_the_tape_way(
     assert isinstance(raised.value, AttributeError)
     assert isinstance(raised.value, mt.MicrotapeError)
     message = str(raised.value)
-    first, *code = message.splitlines()
-    assert first.startswith(f"Value(2.0) has no {what}: ")
+    prose = [line for line in message.splitlines() if not line.startswith(" ")]
+    code = [line for line in message.splitlines() if line.startswith(" ")]
+    assert prose[0].startswith(f"Value(2.0) has no {what}: ")
+    assert all(len(line) <= 100 for line in prose)  # wrapped, the code kept as it is
     assert code == [
         "    with mt.GradientTape() as tape:  loss = ...",
         "    grads = tape.gradient(loss, [w, b])  # in the structure of [w, b]",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from messages import flat
 
 import microtape as mt
 
@@ -45,7 +46,7 @@ def test_a_leaf_that_is_not_a_value_is_named_by_its_place_and_type() -> None:
     tape = mt.GradientTape()
     with pytest.raises(mt.ArgumentTypeError) as raised:
         tape.watch(x, {"w": [x, "oops"]})  # a str is a Sequence to a type checker
-    assert str(raised.value) == (
+    assert flat(raised.value) == (
         "watch: argument 1['w'][1] must be a Value, got str 'oops'; watch takes Values, "
         "or lists, tuples and dicts nesting them"
     )

@@ -75,13 +75,18 @@ def test_the_dot_option_writes_how_one_points_loss_depends_on_one_weight(
     assert main(["demo", *SMALL, "--dot", str(path)]) == 0
     dot = path.read_text()
     nodes = re.findall(r'^  (\w+) \[label="', dot, re.M)
-    assert dot.startswith("digraph microtape {") and re.search(r"how v\d+ depends on v\d+", dot)
+    assert dot.startswith("digraph microtape {")
+    assert re.search(r"how loss depends on layers\[1\]\.kernel\[\d+\]\[0\]", dot)
     # The weight (the one leaf, bold), its product with the last hidden unit, the logit,
     # the loss ops: a path, not the point's whole graph (over 100 nodes for this model).
     assert dot.count("(leaf)") == 1 and dot.count('style="filled,bold"') == 2  # and the loss
-    assert "grey: computed earlier" in dot  # the hidden unit and the sum so far
+    assert "grey: read on the way, not computed from layers[1]" in dot  # the hidden unit...
+    assert re.search(r'label="hidden\[0\]\[\d+\] = tanh \|', dot)  # its layer and index
+    assert 'label="logit = add |' in dot and 'label="loss = div |' in dot
     assert 8 <= len(nodes) <= 20 and 'grad -"' not in dot  # every node has a gradient
-    assert f"({len(nodes)} nodes)" in capsys.readouterr().out
+    assert not re.search(r"[ ×]-0(?![.\d])|-0\.0\b", dot)  # no minus sign on a zero
+    out = capsys.readouterr().out
+    assert f"({len(nodes)} nodes)" in out and "depends on layers[1].kernel[" in out
 
 
 def _svg_size(svg: str) -> tuple[float, float]:

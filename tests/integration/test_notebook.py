@@ -157,8 +157,9 @@ def test_explain_shows_the_gradients_the_chain_and_the_reason_for_none(
     assert "[Value(-27.0), Value(-9.0)]" in _text(record)
     [table] = _data(record, "text/html")
     assert "<td" in table and "-27" in table  # each node's gradient, in the table
-    out = _text(executed["explain"])
-    assert "v1 -> add -> sub -> mul" in out and "was not used by any op recorded" in out
+    out = " ".join(_text(executed["explain"]).split())  # explanations are wrapped
+    assert "b -> prediction (add) -> error (sub) -> loss (mul)" in out  # the notebook's names
+    assert "was not used by any op recorded" in out
 
 
 @pytest.mark.subprocess
@@ -173,10 +174,24 @@ def test_the_graph_cell_shows_a_picture_where_graphviz_is_installed(
         assert "```dot\ndigraph microtape {" in markdown
         return
     [svg] = _data(graph, "image/svg+xml")
-    assert svg.startswith("<svg") and "v0 (leaf)" in svg and "×3" in svg
+    assert svg.startswith("<svg") and "w (leaf)" in svg and "×3.0" in svg
+    assert "×&#45;9.0 (&#45;4.5 + &#45;4.5)" in svg  # error * error: one arrow, the sum
     assert not _data(graph, "text/markdown")
     [path] = _data(executed["graph-path"], "image/svg+xml")
-    assert "how v5 depends on v1" in path
+    assert "how loss depends on b" in path
+
+
+def test_an_accumulator_and_compiled_code_show_as_tables_and_code(
+    executed: dict[str, Cell],
+) -> None:
+    [table] = _data(executed["forward"], "text/html")
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    assert cells[:3] == ["w", "0.5", "1.0"]  # the primal by its name, its value and tangent
+    assert "loss" in cells and "prediction" in cells
+    [code] = _data(executed["code"], "text/html")
+    assert code.startswith("<pre") and "<span" in code  # highlighted
+    plain = _text(executed["code"])
+    assert "loss = error * error  # mul" in plain and "\\n" not in plain  # lines, not a repr
 
 
 @pytest.mark.subprocess

@@ -45,11 +45,11 @@ for name in ("gelu", "sinh", "gelux"):
     try:
         mt.op(name)
     except mt.UnknownOpError as error:
-        print(error)
+        print(" ".join(str(error).split()))  # on one line: messages are wrapped
 try:
     mt.ops.erf
 except AttributeError as error:
-    print(error)
+    print(" ".join(str(error).split()))
 """
 
 

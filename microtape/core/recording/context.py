@@ -19,7 +19,7 @@ records on that tape, and no other task does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Final, Protocol, final
 
@@ -94,6 +94,11 @@ class TracerSink:
         ``results`` are what it returned for ``sources``; ``swept`` maps the node of each
         result made from a swept gradient to the source node whose gradient it holds.
         """
+        raise NotImplementedError
+
+    def named(self, names: Mapping[int, str]) -> None:
+        """A tape's block ended inside the traced call, and found these names for nodes:
+        the variables that held them (``core/tapes/found.py``), for the generated code."""
         raise NotImplementedError
 
     def op_failed(self, op: Op, error: Exception) -> None:

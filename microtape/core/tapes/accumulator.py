@@ -29,7 +29,9 @@ from ..recording import record
 from ..recording.context import RECORDING, Entered, Sink, joined, sinks, tracer_of
 from ..recording.record import Rows
 from ..transforms.forward import Tangent, Tangents, opened
+from ..values.names import NOTHING, Found, name_of
 from ..values.value import Value, read
+from ..words import counted
 from .arguments import (
     NestedGradient,
     UnconnectedGradients,
@@ -39,6 +41,7 @@ from .arguments import (
     pairs,
 )
 from .describer import described
+from .found import found_names
 from .pause import Pause
 from .storage import flats
 from .view import TapeState
@@ -75,7 +78,7 @@ class ForwardAccumulator:
         5.010008
     """
 
-    __slots__ = ("_paused", "_primals", "_sink", "_state", "_tangents", "_token")
+    __slots__ = ("_names", "_paused", "_primals", "_sink", "_state", "_tangents", "_token")
 
     def __init__(self, primals: object, tangents: object) -> None:
         found = pairs(primals, tangents, "ForwardAccumulator")
@@ -87,6 +90,8 @@ class ForwardAccumulator:
         self._token: Entered | None = None
         self._state = TapeState.FRESH
         self._paused = 0  # how many stop_recording() blocks are open
+        # The names of the variables that held Values when a block ended, for print(acc).
+        self._names = NOTHING
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -122,6 +127,7 @@ class ForwardAccumulator:
         self._token = None
         self._sink = None
         self._state = TapeState.EXITED
+        self._names = self._names.merged(found_names())  # the variables of the block's frame
 
     @contextmanager
     def stop_recording(self) -> Iterator[None]:
@@ -257,6 +263,7 @@ class ForwardAccumulator:
             state=self._state,
             primals=tuple((path, v, read(tangents[v.node])) for path, v in self._primals),
             tangents={n: read(t) for n, t in tangents.items()},
+            names=self._names,
         )
 
     def __str__(self) -> str:
@@ -265,13 +272,21 @@ class ForwardAccumulator:
             return repr(self)
         return describer.tangents(self.view())
 
+    def _repr_html_(self) -> str:
+        """What Jupyter shows for an accumulator: the tables of ``print(acc)``, as HTML."""
+        describer = described()
+        if describer is None:
+            from html import escape
+
+            return f"<pre>{escape(repr(self))}</pre>"
+        return describer.tangents_html(self.view())
+
     def __repr__(self) -> str:
         primals = len(self._primals)
         computed = len(self._tangents) - primals
         return (
-            f"<ForwardAccumulator {self._state.value}, {primals} primal"
-            f"{'' if primals == 1 else 's'}, {computed} tangent{'' if computed == 1 else 's'} "
-            "computed>"
+            f"<ForwardAccumulator {self._state.value}, {counted(primals, 'primal')}, "
+            f"{counted(computed, 'tangent')} computed>"
         )
 
 
@@ -287,7 +302,7 @@ class AccumulatorView:
             primals' first, then each node computed from them, in the order the ops ran.
     """
 
-    __slots__ = ("primals", "state", "tangents")
+    __slots__ = ("_names", "primals", "state", "tangents")
 
     def __init__(
         self,
@@ -295,10 +310,18 @@ class AccumulatorView:
         state: TapeState,
         primals: tuple[tuple[str, Value, float], ...],
         tangents: Mapping[int, float],
+        names: Found = NOTHING,
     ) -> None:
         self.state = state
         self.primals = primals
         self.tangents = tangents
+        self._names = names
+
+    def name_of(self, node: int) -> str | None:
+        """The learner's name for node ``node`` (``value.node``): given
+        (``Value(x, name="w")``), found in a variable when the accumulator's block ended,
+        or an ``mt.nn`` path; None if it has none."""
+        return name_of(node, self._names)
 
     @property
     def computed(self) -> int:

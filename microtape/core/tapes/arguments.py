@@ -21,6 +21,7 @@ from ..errors import ArgumentTypeError, ShapeError
 from ..transforms.reverse import Gradient
 from ..values.numbers import as_number, short_repr
 from ..values.value import Value, is_value
+from ..words import counted
 
 __all__ = [
     "NestedGradient",
@@ -126,9 +127,9 @@ def seeds(target: object, output_gradients: object) -> dict[Value, Gradient]:
         )
         if len(upstream) != len(targets):
             raise ValueError(
-                f"gradient: output_gradients has {len(upstream)} entr"
-                f"{'y' if len(upstream) == 1 else 'ies'} but target has {len(targets)} "
-                "Value(s); give one upstream gradient per target Value, in the same structure"
+                f"gradient: output_gradients has {counted(len(upstream), 'entry', 'entries')} "
+                f"but target has {counted(len(targets), 'Value')}; give one upstream gradient "
+                "per target Value, in the same structure"
             )
     seeds: dict[Value, Gradient] = {}
     for t, u in zip(targets, upstream, strict=True):

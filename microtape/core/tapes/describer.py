@@ -1,6 +1,6 @@
 """How the core's tapes and accumulators put themselves into words, without importing how.
 
-``print(tape)``, ``tape.explain``, a tape's table in Jupyter and ``print(acc)`` need text
+``print(tape)``, ``tape.explain``, ``print(acc)`` and their tables in Jupyter need text
 that ``microtape.inspection`` writes, on top of the public views (:class:`TapeView`,
 :class:`AccumulatorView`). The core imports nothing from inspection: ``import
 microtape`` installs the describer here with :func:`describe_with`, and the tape and the
@@ -35,6 +35,9 @@ class Describer(Protocol):
 
     def tangents(self, view: AccumulatorView) -> str:
         """The table ``print(acc)`` shows: primals, tangents, and each node's tangent."""
+
+    def tangents_html(self, view: AccumulatorView) -> str:
+        """The tables of ``tangents`` as HTML, escaped: what Jupyter displays for one."""
 
 
 _describer: Callable[[], Describer] | None = None

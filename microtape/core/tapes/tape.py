@@ -24,7 +24,9 @@ from ..transforms.forward import Tangents
 from ..transforms.reverse import Gradient, RuleCalled, float_sweep, tangent_sweep, value_sweep
 from ..values.builtins import hold
 from ..values.changes import last_change
+from ..values.names import NOTHING
 from ..values.value import Value, read
+from ..words import counted
 from .arguments import (
     NestedGradient,
     Target,
@@ -39,6 +41,7 @@ from .arguments import (
     values_of,
 )
 from .describer import described
+from .found import found_names
 from .pause import Pause
 from .storage import Closed, Flat, WatchFilter, check_unchanged, flats
 from .view import TapeState, TapeView
@@ -75,6 +78,7 @@ class GradientTape:
         "_explicit",
         "_flat",
         "_last_seeds",
+        "_names",
         "_paused",
         "_pauses",
         "_sink",
@@ -109,6 +113,9 @@ class GradientTape:
         self._pauses: list[tuple[int, int]] = []
         self._paused = 0  # how many stop_recording() blocks of this tape are open
         self._last_seeds: dict[int, float] | None = None
+        # The names of the variables that held Values when a block ended, by node number,
+        # for the displays (core/tapes/found.py); found once per block, never per op.
+        self._names = NOTHING
 
     # ---- recording -----------------------------------------------------------------------
 
@@ -155,6 +162,11 @@ class GradientTape:
             self._flat.end(last_change())
             self._flat.close()  # a task or thread still holding it records nothing more
         self._sink = None
+        found = found_names()  # the variables of the block's frame, for the displays
+        self._names = self._names.merged(found)
+        tracer = tracer_of(RECORDING.get())
+        if tracer is not None:
+            tracer.named(found.flat())  # for the names in the code it writes
 
     def watch(self, *values: Watchable) -> None:
         """Watch ``values``: make them differentiable sources on this tape.
@@ -311,6 +323,7 @@ class GradientTape:
             pauses=len(self._pauses),
             forgotten=self._dropped,
             seeds=self._last_seeds,
+            names=self._names,
         )
 
     def _free(self, state: TapeState) -> None:
@@ -321,6 +334,7 @@ class GradientTape:
         self._dropped = frozenset()
         self._pauses = []
         self._last_seeds = None
+        self._names = NOTHING
 
     def _check_alive(self, what: str) -> None:
         if self._state is TapeState.RELEASED:
@@ -846,7 +860,7 @@ class GradientTape:
             >>> with mt.GradientTape() as tape:
             ...     pass
             >>> print(tape.explain(loss, x))   # doctest: +ELLIPSIS
-            No gradient: the target Value(4.0) was not computed while this tape was recording...
+            No gradient: the target loss = 4.0 was not computed while this tape was recording...
         """
         if type(source) is not Value:
             raise ArgumentTypeError(
@@ -882,7 +896,9 @@ class GradientTape:
 
     def __repr__(self) -> str:
         flags = "persistent" if self.persistent else "non-persistent"
-        return f"<GradientTape {flags}, {self._state.value}, {self.view().count} records>"
+        return (
+            f"<GradientTape {flags}, {self._state.value}, {counted(self.view().count, 'record')}>"
+        )
 
 
 def _taken(seeded: dict[Value, Gradient]) -> set[Value]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple, final
 
 from ..recording import record
 from ..transforms.reverse import float_sweep
+from ..values.names import NOTHING, Found, name_of
 from ..values.op import Op
 from ..values.value import Value, rebuilt
 
@@ -80,6 +81,7 @@ class TapeView:
         "_built",
         "_flat",
         "_forgotten",
+        "_names",
         "_rows",
         "_seeds",
         "pauses",
@@ -100,6 +102,7 @@ class TapeView:
         pauses: int = 0,
         forgotten: frozenset[int] = frozenset(),
         seeds: Mapping[int, float] | None = None,
+        names: Found = NOTHING,
     ) -> None:
         self.state = state
         """The tape's :class:`TapeState`."""
@@ -113,6 +116,7 @@ class TapeView:
         self._rows = 0 if flat is None else record.count(flat)
         self._forgotten = forgotten
         self._seeds = seeds
+        self._names = names
         self._built: tuple[Record, ...] | None = None
 
     @property
@@ -135,6 +139,21 @@ class TapeView:
         if self._built is None:
             self._built = () if self._flat is None else _build(self._flat, self._rows)
         return self._built
+
+    def name_of(self, value: Value) -> str | None:
+        """The learner's name for ``value``: given (``Value(x, name="w")``), found in a
+        variable when the tape's block ended, or an ``mt.nn`` path; None if it has none.
+
+        Example:
+            >>> import microtape as mt
+            >>> w = mt.Value(0.5)
+            >>> with mt.GradientTape() as tape:
+            ...     loss = (w * 3.0 - 1.0) ** 2
+            >>> view = tape.view()
+            >>> [view.name_of(r.output) for r in view.records]
+            [None, None, 'loss']
+        """
+        return name_of(value.node, self._names)
 
     def forgotten(self, value: Value) -> bool:
         """True if ``value`` appeared only in records that the last ``reset()`` dropped."""

@@ -35,6 +35,7 @@ from typing import NoReturn, TypeAlias, overload
 from ..errors import ArgumentTypeError, DomainError, OpDefinitionError
 from ..recording.context import RECORDING, TracerSink, tracer_of
 from ..recording.record import Rows
+from ..words import counted
 from .interval import Interval, Region, outside_test
 from .numbers import as_number
 from .value import Value, next_node, node_value
@@ -205,7 +206,9 @@ class Op:
 
     def _apply(self, args: tuple[Value | float, ...]) -> Value | float:
         if len(args) != self.arity:
-            raise ArgumentTypeError(f"{self.name}: takes {self.arity} argument(s), got {len(args)}")
+            raise ArgumentTypeError(
+                f"{self.name}: takes {counted(self.arity, 'argument')}, got {len(args)}"
+            )
         xs: list[float] = []
         nodes: list[int | None] = []
         for i, x in enumerate(args):
@@ -517,8 +520,9 @@ def _argument_names(name: str, forward: Forward, arity: int) -> tuple[str, ...]:
     required = positional[:required_count]
     if not len(required) <= arity <= len(positional):
         raise OpDefinitionError(
-            f"Op {name!r}: forward takes {len(required)} argument(s) but {arity} "
-            f"derivative rule(s) were given; give exactly one rule per argument"
+            f"Op {name!r}: forward takes {counted(len(required), 'argument')} but "
+            f"{counted(arity, 'derivative rule')} {'was' if arity == 1 else 'were'} given; give "
+            "exactly one rule per argument"
         )
     return tuple(positional[:arity])
 

@@ -32,6 +32,7 @@ from ..errors import ArgumentTypeError, GradAttributeError, OpDefinitionError, V
 from ..recording.context import RECORDING
 from ..recording.observer import OBSERVER
 from .changes import note_change
+from .names import give, given
 from .numbers import checked_float, constant, short_repr
 
 if TYPE_CHECKING:
@@ -66,9 +67,13 @@ class Value:
         data: the number; an int, a float, or any object with ``__float__``
             (such as ``numpy.float32``). A bool is its number (``True`` is 1.0), as
             in Python; a str, complex or None is refused.
+        name: what ``print(tape)``, ``explain``, ``to_dot`` and the others call it
+            (``"w"``). Without one, they use the variable that holds it when a tape's
+            block ends, or a number (``v3``). A name changes nothing else.
 
     Raises:
-        ArgumentTypeError: for anything that is not a real number.
+        ArgumentTypeError: for anything that is not a real number, or a name that is
+            not a non-empty str.
 
     Example:
         >>> import microtape as mt
@@ -86,19 +91,21 @@ class Value:
     _data: float
     _id: int  # the node number tapes record this Value by
 
-    def __init__(self, data: SupportsFloat) -> None:
+    def __init__(self, data: SupportsFloat, *, name: str | None = None) -> None:
         if type(data) is float:
             self._data = data
+            self._id = next_node()
         elif type(data) is Value and _observing:
             self._data = data._data
             self._id = next_node()
             observer = OBSERVER.get()
             if observer is None or not observer.copied(self, data):
                 _to_float(data)  # raises, as always for a Value
-            return
         else:
             self._data = _to_float(data)
-        self._id = next_node()
+            self._id = next_node()
+        if name is not None:
+            give(self, name)  # beside the Value, by node number: it has no slot for one
 
     # ---- the number ---------------------------------------------------------------------
 
@@ -119,6 +126,13 @@ class Value:
     def node(self) -> int:
         """The node number tapes record this Value by (never reused in a process)."""
         return self._id
+
+    @property
+    def name(self) -> str | None:
+        """The name given with ``Value(x, name=...)``, or the path of an ``mt.nn``
+        parameter (``layers[0].kernel[1][0]``); None if it has none. Displays also name
+        a Value by the variable that holds it when a tape's block ends."""
+        return given(self._id)
 
     def __float__(self) -> float:
         if _observing and _read(self, "float()"):
