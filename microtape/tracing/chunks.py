@@ -380,7 +380,7 @@ class _Assembler:
             f = self.function(c.key, c, lines, self.named(c), "forward", self.kept(c))
         if f.saves:
             c.saved = f"s{c.start}"
-        self.call(f, c, f"{len(c.steps)} ops")
+        self.call(f, c, f"{len(c.steps)} op{'' if len(c.steps) == 1 else 's'}")
 
     def named(self, c: _Chunk) -> list[str]:
         """What chunk ``c`` makes that later code reads: its variables in run()."""
@@ -458,5 +458,5 @@ class _Assembler:
                 for p in f.touched:
                     node = c.external[p]
                     present[node] = writer.gradient(node, index)
-            self.call(f, c, f"back over {len(c.steps)} ops")
+            self.call(f, c, f"back over {len(c.steps)} op{'' if len(c.steps) == 1 else 's'}")
         self.lines.extend(line.text for line in writer.results(sweep, present))

@@ -382,6 +382,7 @@ class Function(Generic[P, R]):
             keys = [k for k, e in self._entries.items() if e.paths]
             others = dict(self._other_paths)
         n, structures, more = self._traces, len(keys), sum(others.values())
+        traces = f"{_count(n, 'trace')} {_were(n)} made"
         if structures > 1 and len({keywords(k) for k in keys}) == structures:
             kind = "sets of keyword arguments"
         else:
@@ -390,12 +391,12 @@ class Function(Generic[P, R]):
         if n == 1:
             made = "1 trace was made, for one structure of arguments"
         elif not more:
-            made = f"{n} traces were made for {n} different {kind}"
+            made = f"{traces} for {n} different {kind}"
         elif structures == 1:
-            made = f"{n} traces were made for one structure of arguments: the first path, "
+            made = f"{traces} for one structure of arguments: the first path, "
             made += f"and {more} more where {why}"
         else:
-            made = f"{n} traces were made: the first paths of {structures} different {kind}, "
+            made = f"{traces}: the first paths of {structures} different {kind}, "
             made += f"and {more} more where {why}"
         this = (
             f"This call takes another path: {reason or 'a check came out the other way'}"
@@ -540,6 +541,14 @@ def _constant(leaf: object) -> bool:
     if type(leaf) in _CONSTANTS:
         return True
     return isinstance(leaf, frozenset) and type(leaf) is frozenset and all(map(_constant, leaf))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
 
 
 def _hashable(leaf: object) -> bool:
