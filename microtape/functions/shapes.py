@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
 from ..core.errors import ArgumentTypeError
-from ..core.tapes.arguments import rebuilt
+from ..core.tapes.arguments import expand, rebuilt
 from ..core.values.numbers import short_repr
 from ..core.values.value import Value, number
 from ..core.words import counted
@@ -236,13 +236,7 @@ def nest(
             if id(node) in open_ids:
                 raise ArgumentTypeError(f"{what}: {path} contains itself")
             open_ids.add(id(node))
-            stack.append((node, path, True))
-            if isinstance(node, Mapping):
-                for key in reversed(list(node.keys())):
-                    stack.append((node[key], f"{path}[{key!r}]", False))
-            else:
-                for i in range(len(node) - 1, -1, -1):
-                    stack.append((node[i], f"{path}[{i}]", False))
+            expand(stack, node, path)
             continue
         found.append(leaf(node, path))
         plan.append((None, 0))

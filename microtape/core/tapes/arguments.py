@@ -32,6 +32,7 @@ __all__ = [
     "UnconnectedTangents",
     "Watchable",
     "Zero",
+    "expand",
     "flatten",
     "flatten_targets",
     "leaves",
@@ -173,13 +174,7 @@ def values_of(arguments: Sequence[object], what: str) -> list[Value]:
                     "itself), so it has no Values to watch"
                 )
             open_ids.add(id(node))
-            stack.append((node, path, True))
-            if isinstance(node, Mapping):
-                for key in reversed(list(node.keys())):
-                    stack.append((node[key], f"{path}[{key!r}]", False))
-            else:
-                for i in range(len(node) - 1, -1, -1):
-                    stack.append((node[i], f"{path}[{i}]", False))
+            expand(stack, node, path)
         else:
             wrong_count += 1
             if wrong is None:
@@ -231,6 +226,19 @@ def leaves(
     return _walk(structure, what, keep, expected)[0]
 
 
+def expand(stack: list[tuple[object, str, bool]], node: object, path: str) -> None:
+    """Push ``node`` back as expanded, then its children, first child on top, each with
+    its path (``path[0]``, ``path['key']``): the step of every walk over a nest here."""
+    stack.append((node, path, True))
+    if isinstance(node, Mapping):
+        for key in reversed(list(node.keys())):
+            stack.append((node[key], f"{path}[{key!r}]", False))
+    else:
+        items: Sequence[object] = node  # type: ignore[assignment]
+        for i in range(len(items) - 1, -1, -1):
+            stack.append((items[i], f"{path}[{i}]", False))
+
+
 def _walk(
     structure: object, what: str, keep: Callable[[object], bool], expected: str
 ) -> tuple[list[object], Callable[[list[T]], object]]:
@@ -258,20 +266,11 @@ def _walk(
         if not isinstance(node, (Mapping, list, tuple)) and keep(node):
             leaves.append(node)
             plan.append((None, 0))
-        elif isinstance(node, Mapping):
+        elif isinstance(node, (Mapping, list, tuple)):
             if expanded:
                 plan.append((node, len(node)))
             else:
-                stack.append((node, path, True))
-                for key in reversed(list(node.keys())):
-                    stack.append((node[key], f"{path}[{key!r}]", False))
-        elif isinstance(node, (list, tuple)):
-            if expanded:
-                plan.append((node, len(node)))
-            else:
-                stack.append((node, path, True))
-                for i in range(len(node) - 1, -1, -1):
-                    stack.append((node[i], f"{path}[{i}]", False))
+                expand(stack, node, path)
         else:
             raise ArgumentTypeError(
                 f"{what}: expected {expected}, or a list, tuple or dict of them, but {path} is "
